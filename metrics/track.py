@@ -1,0 +1,160 @@
+"""`PoseTrack`: one person's landmarks over time, the input to every analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from metrics.landmarks import N_LANDMARKS
+
+# Stations along the back, from the hip (0) to the shoulder (1), where vision/ samples
+# the dorsal edge of the person-segmentation mask.
+BACK_STATIONS = np.linspace(0.0, 1.0, 11)
+
+_FORMAT = "backcheck.track/1"
+
+
+@dataclass(frozen=True, eq=False)
+class PoseTrack:
+    """Landmarks of one person, a row per analysed frame.
+
+    Attributes
+    ----------
+    t : (T,) float64
+        Presentation time of each frame in seconds, from the container, strictly increasing.
+    image : (T, 33, 3) float32
+        x, y in pixels of the upright frame (y down); z on the same scale as x, relative
+        to the hips (MediaPipe's depth estimate). NaN where a landmark is missing.
+    world : (T, 33, 3) float32
+        Metric coordinates in metres, origin between the hips (MediaPipe world landmarks).
+    visibility : (T, 33) float32
+        0..1 likelihood that the landmark is visible; NaN where the person was not found.
+    width, height : int
+        Size of the upright frame the pixels refer to.
+    back_contour : (T, K, 2) float32 or None
+        Dorsal edge of the segmentation mask at `BACK_STATIONS` between hip and shoulder,
+        in pixels; NaN where the mask gave no edge. None when masks were not computed.
+    others : (T,) int16
+        How many other people were detected in each frame.
+    """
+
+    t: np.ndarray
+    image: np.ndarray
+    world: np.ndarray
+    visibility: np.ndarray
+    width: int
+    height: int
+    back_contour: np.ndarray | None = None
+    others: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+
+    def __post_init__(self) -> None:
+        n = len(self.t)
+        if self.others.shape == (0,) and n:
+            object.__setattr__(self, "others", np.zeros(n, np.int16))
+        _expect(self.t, (n,), "t")
+        _expect(self.image, (n, N_LANDMARKS, 3), "image")
+        _expect(self.world, (n, N_LANDMARKS, 3), "world")
+        _expect(self.visibility, (n, N_LANDMARKS), "visibility")
+        _expect(self.others, (n,), "others")
+        if self.back_contour is not None:
+            _expect(self.back_contour, (n, len(BACK_STATIONS), 2), "back_contour")
+        if n > 1 and not np.all(np.diff(self.t) > 0):
+            raise ValueError("PoseTrack.t must be strictly increasing")
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the first to the last frame."""
+        return float(self.t[-1] - self.t[0]) if len(self.t) else 0.0
+
+    @property
+    def found(self) -> np.ndarray:
+        """(T,) bool: frames in which the person was found at all."""
+        return np.isfinite(self.image[:, :, 0]).any(axis=1)
+
+    @classmethod
+    def empty(cls, width: int, height: int, with_contour: bool = True) -> PoseTrack:
+        """A track with no frames (for a video in which nobody was analysed)."""
+        return cls.from_rows([], width, height, with_contour=with_contour)
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]],
+        width: int,
+        height: int,
+        with_contour: bool = True,
+    ) -> PoseTrack:
+        """Stack per-frame rows `(t, image, world, visibility, back_contour, others)`."""
+        n = len(rows)
+        k = len(BACK_STATIONS)
+        t = np.array([r[0] for r in rows], np.float64)
+        image = np.full((n, N_LANDMARKS, 3), np.nan, np.float32)
+        world = np.full((n, N_LANDMARKS, 3), np.nan, np.float32)
+        vis = np.full((n, N_LANDMARKS), np.nan, np.float32)
+        contour = np.full((n, k, 2), np.nan, np.float32) if with_contour else None
+        others = np.zeros(n, np.int16)
+        for i, (_, im, wo, vi, bc, ot) in enumerate(rows):
+            image[i], world[i], vis[i] = im, wo, vi
+            if contour is not None and bc is not None:
+                contour[i] = bc
+            others[i] = ot
+        return cls(t, image, world, vis, width, height, contour, others)
+
+    def select(self, index: np.ndarray | slice) -> PoseTrack:
+        """The frames picked by a boolean mask, an index array or a slice."""
+        bc = None if self.back_contour is None else self.back_contour[index]
+        return replace(
+            self,
+            t=self.t[index],
+            image=self.image[index],
+            world=self.world[index],
+            visibility=self.visibility[index],
+            back_contour=bc,
+            others=self.others[index],
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Write the track to a compressed `.npz` so an analysis can be re-run without video."""
+        arrays = {
+            "format": np.array(_FORMAT),
+            "t": self.t,
+            "image": self.image,
+            "world": self.world,
+            "visibility": self.visibility,
+            "size": np.array([self.width, self.height], np.int32),
+            "others": self.others,
+        }
+        if self.back_contour is not None:
+            arrays["back_contour"] = self.back_contour
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, path: str | Path) -> PoseTrack:
+        """Read a track written by `save`."""
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["format"]) != _FORMAT:
+                raise ValueError(f"{path}: not a backcheck track ({z['format']})")
+            w, h = (int(v) for v in z["size"])
+            return cls(
+                t=z["t"].astype(np.float64),
+                image=z["image"].astype(np.float32),
+                world=z["world"].astype(np.float32),
+                visibility=z["visibility"].astype(np.float32),
+                width=w,
+                height=h,
+                back_contour=z["back_contour"].astype(np.float32)
+                if "back_contour" in z.files
+                else None,
+                others=z["others"].astype(np.int16),
+            )
+
+
+def _expect(a: np.ndarray, shape: tuple[int, ...], name: str) -> None:
+    if a.shape != shape:
+        raise ValueError(f"PoseTrack.{name} has shape {a.shape}, expected {shape}")

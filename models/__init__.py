@@ -1,0 +1,1 @@
+"""Pose-model assets: which models exist, where they come from, checksums, provisioning."""

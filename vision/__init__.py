@@ -1,0 +1,1 @@
+"""Pixels and models: video decode/encode, pose estimation, drawing."""
