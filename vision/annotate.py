@@ -1,0 +1,88 @@
+"""Draw the evidence on video frames: skeleton, back line, angle readouts, flagged moments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metrics.landmarks import SKELETON
+
+_GOOD = (80, 200, 120)
+_ALERT = (235, 70, 60)
+_BACK = (255, 200, 40)
+_TEXT = (255, 255, 255)
+_PANEL = (20, 20, 20)
+
+
+@dataclass(frozen=True)
+class FrameNotes:
+    """What to write on one frame: readout lines, and an alert while a flag is active."""
+
+    readouts: tuple[str, ...]
+    alert: str | None = None
+
+
+class SkeletonAnnotator:
+    """Draws one person's skeleton, their back edge and the readouts onto an RGB frame."""
+
+    def __init__(self, min_visibility: float = 0.5, scale: float | None = None) -> None:
+        self.min_visibility = min_visibility
+        self.scale = scale
+
+    def annotate(
+        self,
+        rgb: np.ndarray,
+        image_xy: np.ndarray | None,
+        visibility: np.ndarray | None,
+        back: np.ndarray | None,
+        notes: FrameNotes,
+    ) -> np.ndarray:
+        """Return a drawn copy of `rgb`; coordinates are in the frame's pixels."""
+        import cv2
+
+        out = np.ascontiguousarray(rgb).copy()
+        h, w = out.shape[:2]
+        s = self.scale or max(h, w) / 720.0
+        thick = max(1, int(round(2 * s)))
+        colour = _ALERT if notes.alert else _GOOD
+        if image_xy is not None and visibility is not None:
+            ok = np.isfinite(image_xy[:, 0]) & (np.nan_to_num(visibility) >= self.min_visibility)
+            for a, b in SKELETON:
+                if ok[a] and ok[b]:
+                    pa = tuple(int(v) for v in image_xy[a, :2])
+                    pb = tuple(int(v) for v in image_xy[b, :2])
+                    cv2.line(out, pa, pb, colour, thick, cv2.LINE_AA)
+            for i in np.flatnonzero(ok):
+                c = tuple(int(v) for v in image_xy[i, :2])
+                cv2.circle(out, c, thick + 1, _TEXT, -1, cv2.LINE_AA)
+        if back is not None:
+            pts = back[np.isfinite(back).all(axis=1)]
+            if len(pts) >= 2:
+                cv2.polylines(out, [pts.astype(np.int32)], False, _BACK, thick, cv2.LINE_AA)
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        fs = 0.55 * s
+        line_h = int(24 * s)
+        lines = list(notes.readouts)
+        if lines:
+            width = max(cv2.getTextSize(t, font, fs, 1)[0][0] for t in lines) + int(16 * s)
+            cv2.rectangle(out, (0, 0), (width, line_h * len(lines) + int(8 * s)), _PANEL, -1)
+            for k, text in enumerate(lines):
+                y = int(line_h * (k + 1))
+                cv2.putText(out, text, (int(8 * s), y), font, fs, _TEXT, 1, cv2.LINE_AA)
+        if notes.alert:
+            cv2.rectangle(out, (0, 0), (w - 1, h - 1), _ALERT, max(3, int(6 * s)))
+            tw, th = cv2.getTextSize(notes.alert, font, fs * 1.1, 2)[0]
+            y0 = h - int(12 * s) - th
+            cv2.rectangle(out, (0, y0 - int(8 * s)), (tw + int(16 * s), h), _ALERT, -1)
+            cv2.putText(
+                out,
+                notes.alert,
+                (int(8 * s), h - int(12 * s)),
+                font,
+                fs * 1.1,
+                _TEXT,
+                2,
+                cv2.LINE_AA,
+            )
+        return out

@@ -1,0 +1,171 @@
+"""Follow everyone in the clip and keep the lifter: the person doing the exercise.
+
+Gyms have other people in frame. Each detection is linked to the nearest open trail from
+earlier frames (torso centre distance relative to torso size); at the end of the clip the
+trail that is present longest and largest is the lifter, extended by trails that continue
+it after a short loss. The lifter never jumps to another person: a detection joins a trail
+only when it is close to where that trail was last seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from metrics.landmarks import N_LANDMARKS
+from metrics.track import PoseTrack
+from vision.pose import PersonPose
+
+# A detection joins a trail when its torso centre is within this many torso lengths of
+# where the trail was last seen (plus a margin that grows with the time since).
+_LINK_DISTANCE = 0.6
+_LINK_GROWTH_PER_S = 1.0
+_TRAIL_TIMEOUT_S = 1.0
+# Two detections closer than this (in torso lengths) are one person found twice.
+_DUPLICATE_DISTANCE = 0.25
+
+
+@dataclass
+class _Trail:
+    frames: list[int] = field(default_factory=list)
+    poses: list[PersonPose] = field(default_factory=list)
+    last_t: float = 0.0
+
+    @property
+    def last(self) -> PersonPose:
+        return self.poses[-1]
+
+
+class LifterTracker:
+    """Collects detections frame by frame; `lifter_track` picks and returns the lifter."""
+
+    def __init__(self) -> None:
+        self._times: list[float] = []
+        self._counts: list[int] = []
+        self._open: list[_Trail] = []
+        self._closed: list[_Trail] = []
+
+    def update(self, t: float, people: list[PersonPose]) -> None:
+        """Add the detections of the next analysed frame (at `t` seconds)."""
+        frame = len(self._times)
+        people = _drop_duplicates(people)
+        self._times.append(t)
+        self._counts.append(len(people))
+        still_open = []
+        for trail in self._open:
+            (self._closed if t - trail.last_t > _TRAIL_TIMEOUT_S else still_open).append(trail)
+        self._open = still_open
+        pairs = []
+        for ti, trail in enumerate(self._open):
+            size = max(trail.last.torso_size, 1.0)
+            allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * (t - trail.last_t)
+            for pi, person in enumerate(people):
+                d = float(np.hypot(*(person.torso_center - trail.last.torso_center))) / size
+                if np.isfinite(d) and d <= allowed:
+                    pairs.append((d, ti, pi))
+        used_t: set[int] = set()
+        used_p: set[int] = set()
+        for _, ti, pi in sorted(pairs):
+            if ti in used_t or pi in used_p:
+                continue
+            used_t.add(ti)
+            used_p.add(pi)
+            self._extend(self._open[ti], frame, t, people[pi])
+        for pi, person in enumerate(people):
+            if pi not in used_p and np.isfinite(person.torso_size):
+                trail = _Trail()
+                self._extend(trail, frame, t, person)
+                self._open.append(trail)
+
+    @staticmethod
+    def _extend(trail: _Trail, frame: int, t: float, person: PersonPose) -> None:
+        trail.frames.append(frame)
+        trail.poses.append(person)
+        trail.last_t = t
+
+    def lifter_frames(self) -> dict[int, PersonPose]:
+        """Frame index → the lifter's pose, for the frames where the lifter was found."""
+        trails = self._closed + self._open
+        if not trails:
+            return {}
+        best = max(trails, key=_trail_score)
+        chain = [best]
+        rest = [tr for tr in trails if tr is not best]
+        # Extend forward and backward with trails that continue the lifter after a loss.
+        for forward in (True, False):
+            while True:
+                end = chain[-1] if forward else chain[0]
+                nxt = _continuation(end, rest, forward, self._times)
+                if nxt is None:
+                    break
+                rest.remove(nxt)
+                if forward:
+                    chain.append(nxt)
+                else:
+                    chain.insert(0, nxt)
+        return {f: p for tr in chain for f, p in zip(tr.frames, tr.poses, strict=True)}
+
+    def lifter_track(self, width: int, height: int, facing: str | None = None) -> PoseTrack:
+        """The lifter as a `PoseTrack`, with NaN rows where the lifter was not found.
+
+        `facing` ("left"/"right", the direction the lifter faces in the image) picks which
+        mask edge is the back; None leaves `back_contour` empty (all NaN).
+        """
+        chosen = self.lifter_frames()
+        side = 0 if facing == "right" else 1
+        rows = []
+        nan33 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
+        nanvis = np.full(N_LANDMARKS, np.nan, np.float32)
+        for i, t in enumerate(self._times):
+            p = chosen.get(i)
+            others = self._counts[i] - (1 if p is not None else 0)
+            if p is None:
+                rows.append((t, nan33, nan33, nanvis, None, others))
+                continue
+            contour = None
+            if p.edges is not None and facing is not None:
+                contour = p.edges[:, side, :]
+            rows.append((t, p.image, p.world, p.visibility, contour, others))
+        return PoseTrack.from_rows(rows, width, height, with_contour=True)
+
+
+def _trail_score(trail: _Trail) -> float:
+    """Long presence first, then size: the lifter stays in shot and near the camera."""
+    sizes = [p.torso_size for p in trail.poses]
+    return len(trail.frames) * float(np.nanmedian(sizes) if sizes else 0.0)
+
+
+def _continuation(
+    end: _Trail, rest: list[_Trail], forward: bool, times: list[float]
+) -> _Trail | None:
+    """The trail that picks up where `end` stopped (or stops where it starts), if any."""
+    best, best_d = None, np.inf
+    for tr in rest:
+        if forward:
+            gap = times[tr.frames[0]] - times[end.frames[-1]]
+            a, b = end.poses[-1], tr.poses[0]
+        else:
+            gap = times[end.frames[0]] - times[tr.frames[-1]]
+            a, b = end.poses[0], tr.poses[-1]
+        if gap <= 0:
+            continue
+        d = float(np.hypot(*(a.torso_center - b.torso_center))) / max(a.torso_size, 1.0)
+        if d <= _LINK_DISTANCE + _LINK_GROWTH_PER_S * gap and d < best_d:
+            best, best_d = tr, d
+    return best
+
+
+def _drop_duplicates(people: list[PersonPose]) -> list[PersonPose]:
+    kept: list[PersonPose] = []
+    for p in sorted(people, key=lambda q: -float(np.nansum(q.visibility))):
+        if not np.isfinite(p.torso_size):
+            continue
+        dup = any(
+            float(np.hypot(*(p.torso_center - k.torso_center))) / max(k.torso_size, 1.0)
+            < _DUPLICATE_DISTANCE
+            for k in kept
+        )
+        if not dup:
+            kept.append(p)
+    return kept
