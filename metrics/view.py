@@ -4,9 +4,10 @@ The camera's yaw (0 = side view, 90 = the person faces or turns their back to th
 is estimated per frame from the left–right pairs of shoulders and hips, which nearly
 overlap side-on and lie a full body-width apart from the front:
 
-- in the image, their apparent width relative to torso length, compared with the same
-  person's 3D width-to-torso ratio from MediaPipe's world landmarks
-  (``sin(yaw) = (w_2d / torso_2d) / (w_3d / torso_3d)``);
+- in the image, their apparent horizontal width relative to the torso, compared with the
+  same person's 3D width-to-torso ratio from MediaPipe's world landmarks (upright:
+  ``sin(yaw) = (w_2d / torso_2d) / (w_3d / torso_3d)``; `yaw_from_widths` also corrects
+  for a torso bent toward the camera);
 - in MediaPipe's world landmarks, the direction of the left→right vector between its
   image-x and depth components (``yaw = atan2(|dx|, |dz|)``).
 
@@ -189,7 +190,9 @@ def estimate_yaw(
     }
     for part in ("shoulder", "hip"):
         left, right = _pair(xy, part)
-        width_2d = np.linalg.norm(left - right, axis=-1)
+        # Only the horizontal image component: a camera pitched up or down (a phone on
+        # the floor) moves the far shoulder vertically even when exactly side-on.
+        width_2d = np.abs(left[:, 0] - right[:, 0])
         wl, wr = _pair(world, part)
         ratio_3d = _nanmedian(np.linalg.norm(wl - wr, axis=-1)) / torso_3d
         if not (np.isfinite(ratio_3d) and 0.2 < ratio_3d < 1.5):
