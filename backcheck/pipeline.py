@@ -1,0 +1,198 @@
+"""One video in, one report folder out: the analysis the CLI and the app both call.
+
+Pass 1 decodes frames at a capped rate and runs the pose model, keeping only landmarks.
+The numbers side (`metrics.analysis`) then finds reps or the hold, flags and cues. Pass 2
+decodes again and draws the evidence into annotated.mp4. Frames are never all held.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from metrics.analysis import TrackAnalysis, analyze_track, build_report
+from metrics.errors import AnalysisError
+from metrics.profile import ClientProfile
+from metrics.report import ModelInfo, Report, SourceInfo
+from metrics.track import PoseTrack
+
+Progress = Callable[[float, str], None]
+
+# Hinges and planks are slow movements: 30 analysed frames a second resolve them fully.
+DEFAULT_MAX_FPS = 30.0
+DEFAULT_MAX_DURATION_S = 15 * 60.0
+DEFAULT_MAX_BYTES = 2 * 1024**3
+# Share of the run spent in each pass, for the progress bar.
+_POSE_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Where the outputs went, and the report and track behind them."""
+
+    report: Report
+    analysis: TrackAnalysis
+    out_dir: Path
+    report_path: Path
+    timeseries_path: Path
+    track_path: Path
+    video_path: Path | None
+
+
+def default_out_dir(video: Path) -> Path:
+    """The folder beside the video: `clip.mp4` → `clip.backcheck/`."""
+    return video.with_name(video.stem + ".backcheck")
+
+
+def analyze_video(
+    video: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    exercise: Literal["auto", "hinge", "plank"] = "auto",
+    model: str = "full",
+    profile: ClientProfile | None = None,
+    write_video: bool = True,
+    max_fps: float | None = DEFAULT_MAX_FPS,
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+    progress: Progress | None = None,
+    display_name: str | None = None,
+) -> AnalysisResult:
+    """Analyse `video` and write report.json, timeseries.csv, track.npz and annotated.mp4.
+
+    Raises `AnalysisError` (one-line reason) for bad input, no person, or no model.
+    """
+    from models.provision import resolve_model
+    from vision.video import probe
+
+    video = Path(video)
+    say = progress or (lambda fraction, label: None)
+    info = probe(video, max_duration_s=max_duration_s, max_bytes=DEFAULT_MAX_BYTES)
+    say(0.0, "loading the pose model")
+    asset = resolve_model(model)
+    track = extract_track(
+        video,
+        asset.path,
+        max_fps=max_fps,
+        total_s=info.duration_s,
+        progress=lambda f, label: say(f * _POSE_SHARE, label),
+    )
+    say(_POSE_SHARE, "measuring angles")
+    analysis = analyze_track(track, exercise=exercise, profile=profile)
+    analysed_fps = (len(track) - 1) / track.duration_s if track.duration_s > 0 else info.fps
+    source = SourceInfo(
+        file=display_name or video.name,
+        duration_s=round(info.duration_s, 3),
+        frames=info.frames,
+        fps=round(info.fps, 3),
+        vfr=info.vfr,
+        width=info.width,
+        height=info.height,
+        rotation_deg=info.rotation_deg,
+        codec=info.codec,
+        analysed_fps=round(analysed_fps, 2),
+    )
+    report = build_report(analysis, source, ModelInfo(asset.name, asset.sha256))
+
+    out = Path(out_dir) if out_dir is not None else default_out_dir(video)
+    out.mkdir(parents=True, exist_ok=True)
+    report_path = out / "report.json"
+    csv_path = out / "timeseries.csv"
+    track_path = out / "track.npz"
+    _atomic_write(report_path, lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
+    _atomic_write(csv_path, lambda p: write_timeseries(p, analysis))
+    _atomic_write(track_path, track.save)
+    video_path = None
+    if write_video:
+        video_path = out / "annotated.mp4"
+        from vision.render import render_annotated
+
+        say(_POSE_SHARE + 0.05, "drawing the annotated video")
+        _atomic_write(
+            video_path,
+            lambda p: render_annotated(
+                video,
+                p,
+                analysis,
+                max_fps=max_fps,
+                end_t=info.duration_s,
+                progress=lambda f: say(_POSE_SHARE + 0.05 + f * (0.95 - _POSE_SHARE), "drawing"),
+            ),
+        )
+    say(1.0, "done")
+    return AnalysisResult(report, analysis, out, report_path, csv_path, track_path, video_path)
+
+
+def extract_track(
+    video: Path,
+    model_path: Path,
+    *,
+    max_fps: float | None = DEFAULT_MAX_FPS,
+    total_s: float | None = None,
+    progress: Progress | None = None,
+) -> PoseTrack:
+    """Run the pose model over the video and follow the lifter: pass 1 of the analysis."""
+    from metrics.angles import choose_side, facing_direction
+    from vision.lifter import LifterTracker
+    from vision.pose import PoseEstimator
+    from vision.video import iter_frames
+
+    tracker = LifterTracker()
+    width = height = 0
+    with PoseEstimator(model_path) as estimator:
+        for frame in iter_frames(video, max_fps=max_fps):
+            height, width = frame.rgb.shape[:2]
+            tracker.update(frame.t, estimator.detect(frame.rgb, frame.t))
+            if progress and total_s:
+                progress(min(frame.t / total_s, 1.0), f"finding the lifter ({frame.t:.1f} s)")
+    if width == 0:
+        raise AnalysisError("The video has no frames that could be decoded.")
+    rough = tracker.lifter_track(width, height)
+    if not rough.found.any():
+        raise AnalysisError(
+            "No one was found in the video: film the whole body from the side, "
+            "in good light, with the lifter filling at least a third of the frame."
+        )
+    facing = facing_direction(rough, choose_side(rough))
+    return tracker.lifter_track(width, height, facing=facing)
+
+
+def write_timeseries(path: Path, analysis: TrackAnalysis) -> None:
+    """timeseries.csv: a row per analysed frame, every angle, visibility and labels."""
+    cols = analysis.columns()
+    names = list(cols)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        for i in range(len(analysis.angles)):
+            writer.writerow([_cell(cols[n][i]) for n in names])
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float | np.floating):
+        return "" if not np.isfinite(v) else f"{float(v):.4f}"
+    return str(v)
+
+
+def _atomic_write(final: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temp file in the same folder so a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=final.suffix, dir=final.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_report(path: str | Path) -> Report:
+    """Read a report.json written by `analyze_video`."""
+    return Report.from_dict(json.loads(Path(path).read_text("utf-8")))

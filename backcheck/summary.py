@@ -1,0 +1,32 @@
+"""A short human summary of a report, for the terminal."""
+
+from __future__ import annotations
+
+from metrics.report import Report
+
+
+def summary_text(report: Report) -> str:
+    """A few lines: what was analysed, reps or hold, the view, and the cues."""
+    src = report.source
+    lines = [f"{src.file}: {report.exercise}, {src.duration_s:.1f} s"]
+    if report.exercise == "plank":
+        h = report.hold
+        if h is None:
+            lines.append("No steady plank hold was found.")
+        else:
+            lines.append(
+                f"Hold {h.duration_s:.1f} s ({h.start_s:.1f}-{h.end_s:.1f} s), "
+                f"{h.in_tolerance_s:.1f} s in a good line; "
+                f"body line mean {h.mean_line_deg:+.0f} deg, worst {h.worst_line_deg:+.0f} deg"
+            )
+    else:
+        flagged = sum(1 for r in report.reps if r.flags)
+        lines.append(f"{len(report.reps)} reps, {flagged} with something to work on")
+    v = report.view
+    if not v.judgeable:
+        lines.append(f"Camera: {v.camera}; can't judge the back from this angle. {v.reason}")
+    for w in report.quality.warnings:
+        lines.append(f"Note: {w}")
+    for cue in report.cues:
+        lines.append(f"- {cue.text}")
+    return "\n".join(lines)

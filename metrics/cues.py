@@ -1,0 +1,117 @@
+"""Turn flags into the few cues that matter: praise first, then at most two big cues.
+
+Cue text is data (cues.toml) keyed by flag code, written in the spirit of
+../shared/docs/coaching.md: positive, physical, and saying when and where.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from metrics.profile import ClientProfile
+from metrics.report import Cue, Exercise, Flag, Hold, Rep, ViewInfo
+
+MAX_FAULT_CUES = 2
+# A fault on at least this many reps (or on every rep of a short set) counts as repeating,
+# and the cue then offers options from the trainable menu instead of only repeating itself.
+REPEAT_MIN_REPS = 3
+
+_DIRECTION = {"spine_flexion": "flexion", "spine_extension": "extension", "hip_sag": "extension"}
+
+
+@cache
+def cue_table() -> dict[str, Any]:
+    """The cue text shipped with the package."""
+    text = resources.files("metrics").joinpath("cues.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def choose_cues(
+    exercise: Exercise,
+    reps: list[Rep],
+    hold: Hold | None,
+    flags: list[Flag],
+    view: ViewInfo,
+    profile: ClientProfile | None = None,
+) -> list[Cue]:
+    """Praise first (priority 0), then up to two fault cues, most important first."""
+    table = cue_table()
+    praise = table["praise"]
+    profile = profile or ClientProfile()
+    if not view.judgeable:
+        cues = [Cue("praise", 0, praise["not_judgeable"])]
+        if view.reason:
+            cues.append(Cue("camera", 1, view.reason))
+        return cues
+    cues = [Cue("praise", 0, _praise(exercise, reps, hold, flags, praise))]
+    ranked = _rank(flags)
+    for priority, code in enumerate(ranked[:MAX_FAULT_CUES], start=1):
+        spec = table.get(code)
+        if spec is None:
+            continue
+        cues.append(Cue(code, priority, _fault_text(code, spec, flags, len(reps), profile)))
+    return cues
+
+
+def _praise(
+    exercise: Exercise, reps: list[Rep], hold: Hold | None, flags: list[Flag], praise: dict
+) -> str:
+    if exercise == "plank":
+        return praise["plank_some"] if flags else praise["plank_clean"]
+    if not flags:
+        return praise["hinge_clean"]
+    flagged = {f.rep for f in flags if f.rep is not None}
+    clean = [r.index for r in reps if r.index not in flagged]
+    if reps and clean:
+        return f"{praise['hinge_some']} Reps {_join(clean)} looked the way we want."
+    return praise["hinge_some"]
+
+
+def _rank(flags: list[Flag]) -> list[str]:
+    """Flag codes by importance: marked before mild, then by how often they happened."""
+    score: Counter[str] = Counter()
+    for f in flags:
+        score[f.code] += 10 if f.severity == "marked" else 1
+    return [code for code, _ in score.most_common()]
+
+
+def _fault_text(
+    code: str, spec: dict[str, Any], flags: list[Flag], n_reps: int, profile: ClientProfile
+) -> str:
+    direction = _DIRECTION.get(code)
+    intolerant = (direction == "flexion" and profile.flexion_intolerant) or (
+        direction == "extension" and profile.extension_intolerant
+    )
+    text = spec.get("intolerant", spec["cue"]) if intolerant else spec["cue"]
+    mine = [f for f in flags if f.code == code]
+    rep_numbers = sorted({f.rep for f in mine if f.rep is not None})
+    if rep_numbers:
+        which = (
+            "on every rep"
+            if len(rep_numbers) == n_reps and n_reps > 1
+            else (
+                f"on rep {rep_numbers[0]}"
+                if len(rep_numbers) == 1
+                else f"on reps {_join(rep_numbers)}"
+            )
+        )
+        where = f"{which}, {spec.get('where', '')}".rstrip(", ")
+    else:
+        times = ", ".join(f"{f.start_s:.1f} s" for f in mine[:3])
+        where = f"{spec.get('where', '')} (from {times})"
+    repeating = len(rep_numbers) >= min(REPEAT_MIN_REPS, max(n_reps, 1)) and n_reps > 1
+    text = f"{text} Watch for it {where}."
+    if repeating and spec.get("options"):
+        text += " If it keeps showing up, try: " + "; ".join(spec["options"]) + "."
+    return text
+
+
+def _join(numbers: list[int]) -> str:
+    words = [str(n) for n in numbers]
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

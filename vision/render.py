@@ -1,0 +1,86 @@
+"""annotated.mp4: the analysed frames with skeleton, back edge, readouts and flag alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from metrics.analysis import TrackAnalysis
+from metrics.cues import cue_table
+from metrics.report import Flag
+from vision.annotate import FrameNotes, SkeletonAnnotator
+
+
+def frame_notes(analysis: TrackAnalysis, i: int) -> FrameNotes:
+    """Readouts and the active alert for analysed frame `i`."""
+    a = analysis.angles
+    t = float(a.t[i])
+
+    def deg(v: float) -> str:
+        return "--" if not np.isfinite(v) else f"{v:.0f}"
+
+    if analysis.exercise == "plank":
+        lines = [f"Body line {deg(a.plank_line[i])} deg", f"Neck {deg(a.neck[i])} deg"]
+        hold = analysis.result.hold
+        if hold is not None and hold.start_s <= t:
+            lines.insert(0, f"Hold {min(t, hold.end_s) - hold.start_s:.1f} s")
+    else:
+        lines = [
+            f"Trunk {deg(a.trunk[i])} deg",
+            f"Hip {deg(a.hip[i])} deg",
+            f"Knee {deg(a.knee[i])} deg",
+        ]
+        rep_col = analysis.result.columns.get("rep")
+        if rep_col is not None and rep_col[i] > 0:
+            lines.insert(0, f"Rep {int(rep_col[i])} of {len(analysis.result.reps)}")
+    spine = analysis.result.columns.get("spine_flexion_deg")
+    if spine is not None and np.isfinite(spine[i]):
+        lines.append(f"Back bend {spine[i]:+.0f} deg")
+    return FrameNotes(tuple(lines), _alert(analysis.result.flags, t))
+
+
+def _alert(flags: list[Flag], t: float) -> str | None:
+    table = cue_table()
+    for f in flags:
+        if f.start_s <= t <= f.end_s:
+            name = str(table.get(f.code, {}).get("name", f.code.replace("_", " ")))
+            where = f" (rep {f.rep})" if f.rep is not None else ""
+            return f"{name.capitalize()}{where}"
+    return None
+
+
+def render_annotated(
+    video: Path,
+    out_path: Path,
+    analysis: TrackAnalysis,
+    *,
+    max_fps: float | None,
+    end_t: float,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Decode `video` again and write the annotated H.264 copy to `out_path`."""
+    from vision.video import VideoWriter, iter_frames
+
+    track = analysis.track
+    annotator = SkeletonAnnotator()
+    t_track = track.t
+    with VideoWriter(out_path, fps=max_fps) as writer:
+        for frame in iter_frames(video, max_fps=max_fps):
+            i = int(np.clip(np.searchsorted(t_track, frame.t), 0, len(t_track) - 1))
+            if i > 0 and abs(t_track[i - 1] - frame.t) < abs(t_track[i] - frame.t):
+                i -= 1
+            matched = abs(t_track[i] - frame.t) < 0.02
+            back = track.back_contour[i] if track.back_contour is not None and matched else None
+            drawn = annotator.annotate(
+                frame.rgb,
+                track.image[i] if matched else None,
+                track.visibility[i] if matched else None,
+                back,
+                frame_notes(analysis, i) if matched else FrameNotes(()),
+            )
+            writer.write(drawn, frame.t)
+            if progress and end_t > 0:
+                progress(min(frame.t / end_t, 1.0))
+        writer.close(end_t=end_t)
