@@ -1,0 +1,138 @@
+"""The pose models backcheck knows, as data: names, official URLs, checksums, and the
+recipe for building the full model from the MediaPipe wheel on PyPI when the official
+download is out of reach.
+
+Nothing here touches the network or the disk; `models.provision` acts on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_OFFICIAL_ROOT = "https://storage.googleapis.com/mediapipe-models/pose_landmarker"
+
+# Members of every pose-landmarker `.task` bundle (a zip), as MediaPipe Tasks expects them.
+TASK_DETECTOR = "pose_detector.tflite"
+TASK_LANDMARKER = "pose_landmarks_detector.tflite"
+TASK_MEMBERS = (TASK_DETECTOR, TASK_LANDMARKER)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One known pose model.
+
+    Attributes
+    ----------
+    key : short name used on the command line (``lite``, ``full``, ``heavy``).
+    name : official model name, also the cached file's stem (``pose_landmarker_full``).
+    url : official download of the `.task` bundle.
+    sha256 : published checksum of the official file, or None when none is published
+        (``latest`` URLs change; the checksum of a downloaded copy is then recorded in
+        the cache manifest and checked on every later use).
+    buildable : whether the model can be built offline from the MediaPipe wheel.
+    """
+
+    key: str
+    name: str
+    url: str
+    sha256: str | None = None
+    buildable: bool = False
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.task"
+
+
+def _official(key: str, *, buildable: bool = False) -> ModelSpec:
+    name = f"pose_landmarker_{key}"
+    return ModelSpec(
+        key=key,
+        name=name,
+        url=f"{_OFFICIAL_ROOT}/{name}/float16/latest/{name}.task",
+        sha256=None,
+        buildable=buildable,
+    )
+
+
+MODELS: dict[str, ModelSpec] = {
+    "lite": _official("lite"),
+    "full": _official("full", buildable=True),
+    "heavy": _official("heavy"),
+}
+DEFAULT_MODEL = "full"
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The spec for a short key (``full``) or official name (``pose_landmarker_full``)."""
+    key = name.strip().lower()
+    if key in MODELS:
+        return MODELS[key]
+    for spec in MODELS.values():
+        if key in (spec.name, spec.filename):
+            return spec
+    return None
+
+
+# --- The offline fallback: pose_landmarker_full built from the mediapipe wheel ----------
+#
+# The legacy `mediapipe.solutions.pose` wheels ship the same BlazePose detector and
+# full landmark network the official bundle holds, as bare .tflite files. Any
+# platform's wheel of this version holds byte-identical copies.
+
+WHEEL_PROJECT = "mediapipe"
+WHEEL_VERSION = "0.10.21"
+# Used when no wheel of WHEEL_VERSION exists for the running interpreter.
+WHEEL_FALLBACK_PLATFORM = "manylinux_2_28_x86_64"
+WHEEL_FALLBACK_PYTHON = "3.11"
+
+
+@dataclass(frozen=True)
+class WheelPart:
+    """One network taken from the wheel and how its input is normalised.
+
+    ``mean`` / ``std`` describe the float input the network expects:
+    ``input = (pixel - mean) / std`` on 0..255 RGB pixels.
+    """
+
+    wheel_path: str
+    sha256: str
+    task_member: str
+    title: str
+    mean: float
+    std: float
+    input_range: tuple[float, float]
+    output_names: tuple[str, ...]
+
+
+WHEEL_PARTS = (
+    WheelPart(
+        wheel_path="mediapipe/modules/pose_detection/pose_detection.tflite",
+        sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+        task_member=TASK_DETECTOR,
+        title="BlazePose person detector",
+        mean=127.5,
+        std=127.5,
+        input_range=(-1.0, 1.0),
+        output_names=("raw_boxes", "scores"),
+    ),
+    WheelPart(
+        wheel_path="mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+        sha256="e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+        task_member=TASK_LANDMARKER,
+        title="BlazePose GHUM 3D landmarks (full)",
+        mean=0.0,
+        std=255.0,
+        input_range=(0.0, 1.0),
+        output_names=("landmarks", "pose_flag", "segmentation", "heatmap", "world_landmarks"),
+    ),
+)
+
+# sha256 of the `.task` the builder writes. The bytes depend only on the two pinned
+# networks above and on how the `flatbuffers` package lays out a re-packed model:
+# flatbuffers 25.12 changed how it shares vtables, so each encoder generation has its
+# pin (checked with flatbuffers 2.0.7, 24.3.25, 25.9.23 and 25.12.19). Both load and
+# give the same landmarks; they differ only in layout.
+BUILT_FULL_SHA256: dict[str, str] = {
+    "flatbuffers>=25.12": "fa000fc8f119ec0ef289282f960fab36d74e65d7584bc7be53d0feee8fd4a88d",
+    "flatbuffers<25.12": "2192bd6ee2087052171ccf7e8dd1bc8416eeccfb945a7448750ff104c1f21389",
+}

@@ -1,0 +1,523 @@
+"""Pose-model provisioning: the wheel-built model, the cache, and the errors a coach sees.
+
+The full model is built from PyPI once per session (about 4 s with a warm pip cache) into
+a temporary cache, or into ``$BACKCHECK_MODEL_DIR`` when that is set so CI builds it once.
+Every other test works on copies in its own cache folder with the network seams replaced.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models import build, provision
+from models.provision import ModelAsset, ModelUnavailable, resolve_model
+from models.registry import BUILT_FULL_SHA256, TASK_MEMBERS, WHEEL_PARTS
+from models.tflite_metadata import ImageInput, read_image_input
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLIP = SHARED_DATA / "clips" / "kettlebell" / "0016c_1.mp4"
+
+
+@pytest.fixture(scope="session")
+def built_model(tmp_path_factory: pytest.TempPathFactory) -> ModelAsset:
+    """The full model built from the mediapipe wheel (pip download on a cold cache)."""
+    env = os.environ.get(provision.ENV_MODEL_DIR, "").strip()
+    cache = Path(env) if env else tmp_path_factory.mktemp("model-cache")
+    return provision.ensure_built(cache)
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """No official download, no pip: every attempt is counted and fails."""
+    calls = {"fetch": 0, "build": 0}
+
+    def no_fetch(url: str, dest: Path) -> None:
+        calls["fetch"] += 1
+        raise ModelUnavailable("cannot reach storage.googleapis.com (test: offline)")
+
+    def no_build() -> bytes:
+        calls["build"] += 1
+        raise ModelUnavailable("pip could not download mediapipe==0.10.21 (test: offline)")
+
+    def no_pip(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pip must not run")
+
+    monkeypatch.setattr(provision, "_fetch_official", no_fetch)
+    monkeypatch.setattr(provision, "_build_full_bytes", no_build)
+    monkeypatch.setattr(build.subprocess, "run", no_pip)
+    return calls
+
+
+def _cache_with_built(built: ModelAsset, cache: Path) -> Path:
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / "pose_landmarker_full.built.task"
+    target.write_bytes(built.path.read_bytes())
+    return target
+
+
+def _one_line(err: pytest.ExceptionInfo[ModelUnavailable]) -> str:
+    text = str(err.value)
+    assert "\n" not in text and text.strip() == text and text
+    return text
+
+
+# --- the built model -----------------------------------------------------------------
+
+
+def test_built_task_matches_the_pin_for_this_flatbuffers(built_model: ModelAsset) -> None:
+    major, minor = (int(x) for x in version("flatbuffers").split(".")[:2])
+    generation = "flatbuffers>=25.12" if (major, minor) >= (25, 12) else "flatbuffers<25.12"
+    assert built_model.origin == "built-from-wheel"
+    assert built_model.name == "pose_landmarker_full"
+    assert built_model.sha256 == BUILT_FULL_SHA256[generation]
+    assert provision.file_sha256(built_model.path) == built_model.sha256
+
+
+def test_built_task_layout(built_model: ModelAsset) -> None:
+    with zipfile.ZipFile(built_model.path) as bundle:
+        infos = bundle.infolist()
+        assert [i.filename for i in infos] == list(TASK_MEMBERS)
+        for info in infos:
+            assert info.compress_type == zipfile.ZIP_STORED
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+            assert data_start % 64 == 0
+        detector = bundle.read("pose_detector.tflite")
+        landmarks = bundle.read("pose_landmarks_detector.tflite")
+    assert read_image_input(detector) == ImageInput(mean=127.5, std=127.5)
+    assert read_image_input(landmarks) == ImageInput(mean=0.0, std=255.0)
+    assert [p.task_member for p in WHEEL_PARTS] == list(TASK_MEMBERS)
+
+
+def test_deterministic_zip_is_reproducible_and_aligned() -> None:
+    members = [("a.tflite", b"x" * 1000), ("bb.tflite", bytes(range(256)) * 7)]
+    first = build.deterministic_zip(members)
+    assert build.deterministic_zip(members) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as zf:
+        for info, (name, data) in zip(zf.infolist(), members, strict=True):
+            start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+            assert start % 64 == 0
+            assert first[start : start + len(data)] == data
+            assert zf.read(name) == data
+
+
+def test_wheel_for_another_platform_is_used_when_none_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+
+    def fake_pip(cmd: list[str]) -> str:
+        commands.append(cmd)
+        if "--platform" not in cmd:
+            return "ERROR: No matching distribution found for mediapipe==0.10.21"
+        dest = Path(cmd[cmd.index("--dest") + 1])
+        (dest / "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl").write_bytes(b"")
+        return ""
+
+    monkeypatch.setattr(build, "_run_pip", fake_pip)
+    wheel = build.download_wheel(tmp_path)
+    assert wheel.name == "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
+    assert len(commands) == 2
+    assert commands[0][:4] == [sys.executable, "-m", "pip", "download"]
+    assert "mediapipe==0.10.21" in commands[0] and "--only-binary=:all:" in commands[0]
+    assert commands[1][-4:] == ["--platform", "manylinux_2_28_x86_64", "--python-version", "3.11"]
+
+
+def test_pip_failure_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "_run_pip", lambda cmd: "ERROR: HTTP error 503 from pypi.org")
+    with pytest.raises(ModelUnavailable) as err:
+        build.download_wheel(tmp_path)
+    assert _one_line(err) == (
+        "pip could not download mediapipe==0.10.21 from PyPI (ERROR: HTTP error 503 from pypi.org)"
+    )
+
+
+def test_wheel_with_other_networks_is_refused(tmp_path: Path) -> None:
+    wheel = tmp_path / "mediapipe-0.10.21-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for part in WHEEL_PARTS:
+            zf.writestr(part.wheel_path, b"\x1c\x00\x00\x00TFL3 not the pinned network")
+    with pytest.raises(ModelUnavailable) as err:
+        build.task_from_wheel(wheel)
+    text = _one_line(err)
+    assert "mediapipe/modules/pose_detection/pose_detection.tflite" in text
+    assert "expected 9ba9dd3d42ef" in text
+
+
+# --- the cache ---------------------------------------------------------------------------
+
+
+def test_second_resolve_hits_the_cache_without_pip(
+    built_model: ModelAsset, tmp_path: Path, offline: dict[str, int]
+) -> None:
+    target = _cache_with_built(built_model, tmp_path)
+    for name in ("full", "pose_landmarker_full"):
+        asset = resolve_model(name, cache_dir=tmp_path)
+        assert asset == ModelAsset(
+            "pose_landmarker_full", target, built_model.sha256, "built-from-wheel"
+        )
+    assert offline == {"fetch": 0, "build": 0}
+
+
+def test_cache_dir_defaults_to_the_environment(
+    built_model: ModelAsset,
+    tmp_path: Path,
+    offline: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _cache_with_built(built_model, tmp_path / "env-cache")
+    monkeypatch.setenv(provision.ENV_MODEL_DIR, str(tmp_path / "env-cache"))
+    assert provision.default_cache_dir() == tmp_path / "env-cache"
+    assert resolve_model().path.parent == tmp_path / "env-cache"
+    monkeypatch.delenv(provision.ENV_MODEL_DIR)
+    assert provision.default_cache_dir() == Path.home() / ".cache" / "backcheck" / "models"
+
+
+def test_corrupted_cache_is_detected_and_rebuilt(
+    built_model: ModelAsset,
+    tmp_path: Path,
+    offline: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = built_model.path.read_bytes()
+    target = _cache_with_built(built_model, tmp_path)
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF
+    target.write_bytes(bytes(damaged))
+
+    (row,) = [r for r in provision.status(tmp_path) if r.key == "full"]
+    assert not row.cached
+    assert "failed its checksum" in row.note
+
+    builds: list[int] = []
+
+    def rebuild() -> bytes:
+        builds.append(1)
+        return good
+
+    monkeypatch.setattr(provision, "_build_full_bytes", rebuild)
+    asset = resolve_model("full", cache_dir=tmp_path)
+    assert len(builds) == 1
+    assert offline["fetch"] == 1  # the official download was tried first
+    assert asset.sha256 == built_model.sha256
+    assert target.read_bytes() == good
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["files"][target.name]["sha256"] == built_model.sha256
+    assert manifest["files"][target.name]["origin"] == "built-from-wheel"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "manifest.json", target.name]
+
+
+def test_build_that_matches_no_pin_is_refused(
+    built_model: ModelAsset,
+    tmp_path: Path,
+    offline: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(provision, "_build_full_bytes", lambda: built_model.path.read_bytes()[:-1])
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("full", cache_dir=tmp_path)
+    text = _one_line(err)
+    assert "matches no pinned build" in text
+    assert "--model path/to/pose_landmarker_full.task" in text
+    assert not (tmp_path / "pose_landmarker_full.built.task").exists()
+
+
+def test_concurrent_resolves_build_once(
+    built_model: ModelAsset,
+    tmp_path: Path,
+    offline: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = built_model.path.read_bytes()
+    builds: list[int] = []
+
+    def slow_build() -> bytes:
+        builds.append(1)
+        time.sleep(0.5)  # long enough for the other thread to reach the lock
+        return good
+
+    monkeypatch.setattr(provision, "_build_full_bytes", slow_build)
+    results: list[ModelAsset] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(resolve_model("full", cache_dir=tmp_path)))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2
+    assert results[0] == results[1]
+    assert results[0].sha256 == built_model.sha256
+    assert len(builds) == 1
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_official_download_is_checked_and_recorded(
+    built_model: ModelAsset,
+    tmp_path: Path,
+    offline: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = built_model.path.read_bytes()  # stands in for the official lite bundle
+    urls: list[str] = []
+
+    def fetch(url: str, dest: Path) -> None:
+        urls.append(url)
+        dest.write_bytes(served)
+
+    monkeypatch.setattr(provision, "_fetch_official", fetch)
+    asset = resolve_model("lite", cache_dir=tmp_path)
+    assert urls == [
+        "https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
+        "pose_landmarker_lite/float16/latest/pose_landmarker_lite.task"
+    ]
+    assert asset == ModelAsset(
+        "pose_landmarker_lite",
+        tmp_path / "pose_landmarker_lite.task",
+        built_model.sha256,
+        "official",
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["files"]["pose_landmarker_lite.task"]["sha256"] == built_model.sha256
+
+    assert resolve_model("lite", cache_dir=tmp_path, allow_download=False) == asset
+    assert len(urls) == 1
+
+    # A tampered download no longer matches the recorded checksum.
+    with asset.path.open("r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"\x00\x01\x02")
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("lite", cache_dir=tmp_path, allow_download=False)
+    assert "pose_landmarker_lite.task failed its checksum" in _one_line(err)
+
+
+def test_download_that_is_not_a_model_leaves_nothing(
+    tmp_path: Path, offline: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def captive_portal(url: str, dest: Path) -> None:
+        dest.write_text("<html>Please log in to the gym wifi</html>")
+
+    monkeypatch.setattr(provision, "_fetch_official", captive_portal)
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("heavy", cache_dir=tmp_path)
+    text = _one_line(err)
+    assert "storage.googleapis.com did not send a pose model" in text
+    assert "--model path/to/pose_landmarker_heavy.task" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+
+
+# --- errors a coach or admin sees ---------------------------------------------------------
+
+
+def test_lite_without_downloads_names_what_to_do(tmp_path: Path, offline: dict[str, int]) -> None:
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("lite", cache_dir=tmp_path, allow_download=False)
+    text = _one_line(err)
+    assert text.startswith("pose_landmarker_lite is not in the model cache")
+    assert "downloads are disabled" in text
+    assert "connect to the internet once" in text
+    assert "--model full" in text
+    assert "--model path/to/pose_landmarker_lite.task" in text
+    assert offline == {"fetch": 0, "build": 0}
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_lite_offline_is_not_built_and_says_why(tmp_path: Path, offline: dict[str, int]) -> None:
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("lite", cache_dir=tmp_path)
+    text = _one_line(err)
+    assert "could not be downloaded" in text
+    assert "cannot reach storage.googleapis.com" in text
+    assert "--model full" in text
+    assert offline == {"fetch": 1, "build": 0}
+
+
+def test_full_offline_without_pypi_names_both_failures(
+    tmp_path: Path, offline: dict[str, int]
+) -> None:
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("full", cache_dir=tmp_path)
+    text = _one_line(err)
+    assert "could not be downloaded or built" in text
+    assert "cannot reach storage.googleapis.com" in text
+    assert "pip could not download mediapipe==0.10.21" in text
+    assert "--model full" not in text  # it is the model that failed
+    assert offline == {"fetch": 1, "build": 1}
+
+
+def test_user_task_path_is_used_as_is(
+    built_model: ModelAsset, tmp_path: Path, offline: dict[str, int]
+) -> None:
+    mine = tmp_path / "my_pose.task"
+    mine.write_bytes(built_model.path.read_bytes())
+    asset = resolve_model(str(mine), cache_dir=tmp_path / "cache")
+    assert asset == ModelAsset("my_pose", mine.resolve(), built_model.sha256, "user-file")
+    assert not (tmp_path / "cache").exists()
+
+
+def _text_file(path: Path) -> Path:
+    path.write_text("ftyp isom: a video renamed by mistake")
+    return path
+
+
+def _zip_with(path: Path, names: list[str]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name in names:
+            zf.writestr(name, b"\x1c\x00\x00\x00TFL3" if name.endswith(".tflite") else b"x")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: d / "missing.task", "model file not found: "),
+        (lambda d: d, "is a folder; --model needs a .task file"),
+        (lambda d: _text_file(d / "clip.task"), "is not a pose model (not a .task bundle)"),
+        (
+            lambda d: _zip_with(d / "hands.task", ["hand_detector.tflite"]),
+            "is not a pose-landmarker model: it lacks pose_detector.tflite, "
+            "pose_landmarks_detector.tflite",
+        ),
+        (
+            lambda d: _zip_with(d / "half.task", ["pose_detector.tflite"]),
+            "it lacks pose_landmarks_detector.tflite",
+        ),
+    ],
+    ids=["missing", "folder", "not-zip", "other-task", "half-task"],
+)
+def test_bad_user_paths_are_readable_errors(
+    tmp_path: Path, make: object, expected: str, offline: dict[str, int]
+) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model(str(path), cache_dir=tmp_path / "cache")
+    text = _one_line(err)
+    assert expected in text
+    assert str(path) in text
+
+
+def test_damaged_member_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "broken.task"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("pose_detector.tflite", b"\x1c\x00\x00\x00TFL3")
+        zf.writestr("pose_landmarks_detector.tflite", b"<html>")
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model(str(path))
+    assert "is damaged: pose_landmarks_detector.tflite is not TFLite" in _one_line(err)
+
+
+def test_unknown_name_lists_the_choices(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("fulll", cache_dir=tmp_path)
+    assert _one_line(err) == (
+        "unknown model 'fulll': use one of lite, full, heavy or the path of a .task file"
+    )
+
+
+def test_model_unavailable_is_an_analysis_error() -> None:
+    from metrics.errors import AnalysisError
+
+    assert issubclass(ModelUnavailable, AnalysisError)
+
+
+# --- listing -------------------------------------------------------------------------------
+
+
+def test_describe_lists_every_model(built_model: ModelAsset, tmp_path: Path) -> None:
+    _cache_with_built(built_model, tmp_path)
+    rows = {r.key: r for r in provision.status(tmp_path)}
+    assert list(rows) == ["lite", "full", "heavy"]
+    assert rows["full"].cached and rows["full"].origin == "built-from-wheel"
+    assert rows["full"].sha256 == built_model.sha256
+    assert not rows["lite"].cached and rows["lite"].sha256 is None
+    lines = provision.describe(tmp_path)
+    assert lines[0] == f"model cache: {tmp_path}  (set BACKCHECK_MODEL_DIR to move it)"
+    full = next(line for line in lines if line.startswith("full "))
+    assert "cached" in full and "built-from-wheel" in full and built_model.sha256 in full
+    lite = next(line for line in lines if line.startswith("lite "))
+    assert "missing" in lite and "internet" in lite
+
+
+def test_importing_models_loads_nothing_heavy() -> None:
+    code = (
+        "import sys, models.provision, models.registry, models.build, models.tflite_metadata;"
+        "print(sorted(m for m in ('mediapipe', 'flatbuffers', 'numpy', 'cv2', 'av',"
+        " 'urllib.request') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# --- the built model on a real clip ------------------------------------------------------
+
+
+@pytest.mark.clips
+def test_built_model_finds_the_lifter(built_model: ModelAsset) -> None:
+    """Side view of a kettlebell deadlift, 360x640: one person, feet planted."""
+    if not CLIP.exists():
+        pytest.skip(f"{CLIP} not available")
+    import av
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(built_model.path)),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=2,
+        output_segmentation_masks=True,
+    )
+    sampled = found = 0
+    nose, hip, ankle, leg_m, mask_at_hip, mask_share = [], [], [], [], [], []
+    with vision.PoseLandmarker.create_from_options(options) as landmarker, av.open(CLIP) as box:
+        for i, frame in enumerate(box.decode(video=0)):
+            if i % 30:
+                continue
+            if sampled == 30:
+                break
+            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+            height, width = rgb.shape[:2]
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+            result = landmarker.detect_for_video(image, round(frame.time * 1000))
+            sampled += 1
+            if not result.pose_landmarks:
+                continue
+            found += 1
+            pts = result.pose_landmarks[0]
+            assert len(pts) == 33 and len(result.pose_world_landmarks[0]) == 33
+            xy = np.array([[p.x, p.y] for p in pts])
+            nose.append(xy[0])
+            hip.append(xy[[23, 24]].mean(axis=0))
+            ankle.append(xy[[27, 28]].mean(axis=0))
+            world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[0]])
+            leg_m.append(float(np.linalg.norm(world[23] - world[27])))
+            mask = result.segmentation_masks[0].numpy_view().reshape(height, width)
+            hx, hy = (hip[-1] * [width, height]).astype(int)
+            mask_at_hip.append(float(mask[hy, hx]))
+            mask_share.append(float((mask > 0.5).mean()))
+
+    assert sampled == 30
+    assert found >= 27  # 30/30 seen when written
+    nose_a, hip_a, ankle_a = np.array(nose), np.array(hip), np.array(ankle)
+    for pts in (nose_a, hip_a, ankle_a):
+        assert np.all((pts > 0.0) & (pts < 1.0))
+    assert np.mean(nose_a[:, 1] < hip_a[:, 1]) >= 0.9  # head above hips, even at the bottom
+    assert np.all(hip_a[:, 1] < ankle_a[:, 1] - 0.1)
+    assert np.std(ankle_a, axis=0).max() < 0.02  # feet stay planted
+    assert np.ptp(nose_a[:, 1]) > 0.1  # the head travels with each hinge
+    assert 0.4 < np.median(leg_m) < 1.1  # hip to ankle in metres
+    assert np.mean(np.array(mask_at_hip) > 0.5) >= 0.9
+    assert 0.02 < np.median(mask_share) < 0.3
