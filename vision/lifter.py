@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from metrics.landmarks import N_LANDMARKS
+from metrics.landmarks import N_LANDMARKS, Landmark
 from metrics.track import PoseTrack
 from vision.pose import PersonPose
 
@@ -24,6 +24,8 @@ _LINK_GROWTH_PER_S = 1.0
 _TRAIL_TIMEOUT_S = 1.0
 # Two detections closer than this (in torso lengths) are one person found twice.
 _DUPLICATE_DISTANCE = 0.25
+# Score floor for someone who barely moves (a plank, a bystander): size then decides.
+_MIN_ACTIVITY = 0.1
 
 
 @dataclass
@@ -131,9 +133,28 @@ class LifterTracker:
 
 
 def _trail_score(trail: _Trail) -> float:
-    """Long presence first, then size: the lifter stays in shot and near the camera."""
-    sizes = [p.torso_size for p in trail.poses]
-    return len(trail.frames) * float(np.nanmedian(sizes) if sizes else 0.0)
+    """Presence × size × activity: the lifter stays in shot, near the camera, and moves.
+
+    Activity is how much the trunk tilts and the hips rise and fall relative to the
+    person's own size, so a bigger bystander who stands still loses to the person lifting.
+    """
+    sizes = np.array([p.torso_size for p in trail.poses])
+    size = float(np.nanmedian(sizes)) if len(sizes) else 0.0
+    return len(trail.frames) * size * (_MIN_ACTIVITY + _activity(trail))
+
+
+def _activity(trail: _Trail) -> float:
+    if len(trail.poses) < 3:
+        return 0.0
+    pts = np.array([p.image[:, :2] for p in trail.poses])  # (n, 33, 2)
+    sh = pts[:, [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]].mean(axis=1)
+    hp = pts[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP]].mean(axis=1)
+    an = pts[:, [Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE]].mean(axis=1)
+    trunk = sh - hp
+    size = np.hypot(trunk[:, 0], trunk[:, 1])
+    tilt = np.arctan2(np.abs(trunk[:, 0]), -trunk[:, 1])  # radians from upright
+    hip_rise = (an[:, 1] - hp[:, 1]) / np.nanmedian(size)
+    return float(np.nan_to_num(np.nanstd(tilt)) + np.nan_to_num(np.nanstd(hip_rise)))
 
 
 def _continuation(

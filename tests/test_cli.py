@@ -1,0 +1,180 @@
+"""`backcheck analyze`: outputs on a real clip, and a one-line reason for each bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backcheck.cli import main
+from metrics.report import validate_report_dict
+from metrics.track import PoseTrack
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> None:
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "yuv420p"
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def _duration(path: Path) -> tuple[float, str]:
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        last = max(
+            (f.pts + (f.duration or 0)) * float(s.time_base)
+            for f in c.decode(s)
+            if f.pts is not None
+        )
+        return last - float((s.start_time or 0) * s.time_base), s.codec_context.name
+
+
+def _assert_clean_failure(code: int, err: str, *words: str) -> None:
+    assert code != 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("backcheck: ")
+    assert "Traceback" not in err
+    for w in words:
+        assert w.lower() in lines[0].lower(), lines[0]
+
+
+@pytest.mark.clips
+def test_analyze_writes_report_csv_and_annotated_video(
+    shared_data: Path, model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = shared_data / "clips" / "deadlift" / "posereader_good.mp4"
+    code, out, err = _run(
+        ["analyze", str(clip), "--out", str(tmp_path / "o"), "--model", str(model_path)], capsys
+    )
+    assert code == 0, err
+    assert "posereader_good.mp4" in out
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert validate_report_dict(report) == []
+    assert report["source"]["frames"] == 62
+    assert report["source"]["fps"] == pytest.approx(30.0, abs=0.01)
+    assert report["exercise"] == "hinge"
+    assert report["view"]["camera"] == "side"
+    assert report["quality"]["tracked_fraction"] > 0.9
+    rows = (tmp_path / "o" / "timeseries.csv").read_text().strip().splitlines()
+    header = rows[0].split(",")
+    for col in ("t_s", "trunk_deg", "hip_deg", "knee_deg", "neck_deg", "visibility"):
+        assert col in header
+    assert len(rows) - 1 == 62  # a row per analysed frame (30 fps source: every frame)
+    track = PoseTrack.load(tmp_path / "o" / "track.npz")
+    assert len(track) == 62
+    dur, codec = _duration(tmp_path / "o" / "annotated.mp4")
+    assert codec == "h264"
+    assert dur == pytest.approx(report["source"]["duration_s"], abs=1 / 30)
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["analyze", str(tmp_path / "nope.mp4")], capsys)
+    _assert_clean_failure(code, err, "not found")
+
+
+def test_not_a_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "notes.mp4"
+    f.write_text("squat 3x5, deadlift 1x5\n" * 50)
+    code, _, err = _run(["analyze", str(f)], capsys)
+    _assert_clean_failure(code, err, "not a video")
+
+
+def test_truncated_video(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = (shared_data / "clips" / "kettlebell" / "0016k_1.mp4").read_bytes()
+    f = tmp_path / "cut.mp4"
+    f.write_bytes(src[: len(src) // 3])
+    code, _, err = _run(["analyze", str(f)], capsys)
+    _assert_clean_failure(code, err, "cut short")
+
+
+def test_corrupt_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "noise.mov"
+    f.write_bytes(np.random.default_rng(1).integers(0, 256, 200_000, dtype=np.uint8).tobytes())
+    code, _, err = _run(["analyze", str(f)], capsys)
+    _assert_clean_failure(code, err, "not a video")
+
+
+def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "empty.mp4"
+    f.write_bytes(b"")
+    code, _, err = _run(["analyze", str(f)], capsys)
+    _assert_clean_failure(code, err, "empty")
+
+
+@pytest.mark.clips
+def test_video_with_no_person(
+    model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(0)
+    frames = [
+        np.full((240, 320, 3), 90, np.uint8) + rng.integers(0, 20, (240, 320, 3), dtype=np.uint8)
+        for _ in range(45)
+    ]
+    f = tmp_path / "empty_gym.mp4"
+    _write_video(f, frames)
+    out = tmp_path / "o"
+    code, _, err = _run(["analyze", str(f), "--out", str(out), "--model", str(model_path)], capsys)
+    _assert_clean_failure(code, err, "no one was found")
+    assert not (out / "report.json").exists()
+
+
+def test_missing_model_file(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = shared_data / "clips" / "deadlift" / "posereader_bad.mp4"
+    code, _, err = _run(["analyze", str(clip), "--model", str(tmp_path / "none.task")], capsys)
+    _assert_clean_failure(code, err, "none.task")
+
+
+@pytest.mark.clips
+def test_follows_the_lifter_with_someone_else_in_frame(
+    shared_data: Path, model_path: Path, tmp_path: Path
+) -> None:
+    """A bigger, standing bystander beside the lifter: the track stays on the lifter."""
+    import cv2
+
+    from backcheck.pipeline import extract_track
+    from vision.video import iter_frames
+
+    lifter = iter_frames(shared_data / "clips" / "kettlebell" / "0016c_1.mp4", max_fps=30)
+    other = iter_frames(shared_data / "clips" / "other" / "deadlift_front_view.mp4", max_fps=30)
+    frames = []
+    for a, b in zip(lifter, other, strict=False):
+        if a.t > 7.0:
+            break
+        canvas = np.zeros((640, 720, 3), np.uint8)
+        canvas[:, :360] = a.rgb
+        # The front-view lifter stands still for the first 3 s: enlarged, a bystander who
+        # is bigger in the frame than the person doing the exercise.
+        canvas[28:640, 370:710] = cv2.resize(b.rgb[:, 220:420], (340, 612))
+        frames.append(canvas)
+    f = tmp_path / "two.mp4"
+    _write_video(f, frames)
+    track = extract_track(f, model_path)
+    hips = track.image[:, 23, 0]
+    found = np.isfinite(hips)
+    assert found.mean() > 0.9
+    assert np.all(hips[found] < 360), "the track jumped to the person on the right"
+    assert (track.others > 0).mean() > 0.5
+    shutil.rmtree(tmp_path, ignore_errors=True)
