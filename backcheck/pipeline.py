@@ -28,6 +28,9 @@ Progress = Callable[[float, str], None]
 
 # Hinges and planks are slow movements: 30 analysed frames a second resolve them fully.
 DEFAULT_MAX_FPS = 30.0
+# Frames are shrunk to this long side for the pose model (its own inputs are 224–256 px;
+# the segmentation mask comes back at this size, which is plenty for the back's edge).
+POSE_LONG_SIDE = 640
 DEFAULT_MAX_DURATION_S = 15 * 60.0
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Share of the run spent in each pass, for the progress bar.
@@ -135,24 +138,31 @@ def extract_track(
     model_path: Path,
     *,
     max_fps: float | None = DEFAULT_MAX_FPS,
+    size: tuple[int, int] | None = None,
     total_s: float | None = None,
     progress: Progress | None = None,
 ) -> PoseTrack:
-    """Run the pose model over the video and follow the lifter: pass 1 of the analysis."""
+    """Run the pose model over the video and follow the lifter: pass 1 of the analysis.
+
+    `size` is the upright (width, height) of the video when already known from `probe`.
+    """
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
     from vision.pose import PoseEstimator
-    from vision.video import iter_frames
+    from vision.prefetch import prefetch
+    from vision.video import iter_frames, probe
 
+    width, height = size or (probe(video).width, probe(video).height)
     tracker = LifterTracker()
-    width = height = 0
+    seen = 0
+    frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=POSE_LONG_SIDE))
     with PoseEstimator(model_path) as estimator:
-        for frame in iter_frames(video, max_fps=max_fps):
-            height, width = frame.rgb.shape[:2]
-            tracker.update(frame.t, estimator.detect(frame.rgb, frame.t))
+        for frame in frames:
+            seen += 1
+            tracker.update(frame.t, estimator.detect(frame.rgb, frame.t, (width, height)))
             if progress and total_s:
                 progress(min(frame.t / total_s, 1.0), f"finding the lifter ({frame.t:.1f} s)")
-    if width == 0:
+    if seen == 0:
         raise AnalysisError("The video has no frames that could be decoded.")
     rough = tracker.lifter_track(width, height)
     if not rough.found.any():

@@ -15,6 +15,9 @@ BACK_STATIONS = np.linspace(0.0, 1.0, 11)
 
 _FORMAT = "backcheck.track/1"
 
+# One frame for `PoseTrack.from_rows`: (t, image, world, visibility, back_contour, others).
+Row = tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]
+
 
 @dataclass(frozen=True, eq=False)
 class PoseTrack:
@@ -84,7 +87,7 @@ class PoseTrack:
     @classmethod
     def from_rows(
         cls,
-        rows: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]],
+        rows: list[Row],
         width: int,
         height: int,
         with_contour: bool = True,

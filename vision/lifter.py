@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from metrics.landmarks import N_LANDMARKS, Landmark
-from metrics.track import PoseTrack
+from metrics.track import PoseTrack, Row
 from vision.pose import PersonPose
 
 # A detection joins a trail when its torso centre is within this many torso lengths of
@@ -54,7 +54,7 @@ class LifterTracker:
         people = _drop_duplicates(people)
         self._times.append(t)
         self._counts.append(len(people))
-        still_open = []
+        still_open: list[_Trail] = []
         for trail in self._open:
             (self._closed if t - trail.last_t > _TRAIL_TIMEOUT_S else still_open).append(trail)
         self._open = still_open
@@ -116,7 +116,7 @@ class LifterTracker:
         """
         chosen = self.lifter_frames()
         side = 0 if facing == "right" else 1
-        rows = []
+        rows: list[Row] = []
         nan33 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
         nanvis = np.full(N_LANDMARKS, np.nan, np.float32)
         for i, t in enumerate(self._times):

@@ -86,8 +86,14 @@ class PoseEstimator:
         self._last_ms = -1
         self.masks = masks
 
-    def detect(self, rgb: np.ndarray, t: float) -> list[PersonPose]:
-        """Everyone found in one upright RGB frame taken at `t` seconds."""
+    def detect(
+        self, rgb: np.ndarray, t: float, full_size: tuple[int, int] | None = None
+    ) -> list[PersonPose]:
+        """Everyone found in one upright RGB frame taken at `t` seconds.
+
+        `full_size` (width, height) is the size of the original frame when `rgb` was
+        shrunk for speed: landmarks and mask edges are returned in its pixels.
+        """
         import mediapipe as mp
 
         if rgb.dtype != np.uint8 or not rgb.flags.c_contiguous:
@@ -97,7 +103,7 @@ class PoseEstimator:
         self._last_ms = ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         result = self._landmarker.detect_for_video(image, ms)
-        return poses_from_result(result, rgb.shape[1], rgb.shape[0])
+        return poses_from_result(result, rgb.shape[1], rgb.shape[0], full_size)
 
     def close(self) -> None:
         self._landmarker.close()
@@ -110,12 +116,20 @@ class PoseEstimator:
         return False
 
 
-def poses_from_result(result: Any, width: int, height: int) -> list[PersonPose]:
-    """Convert a PoseLandmarkerResult into `PersonPose`s in pixels."""
+def poses_from_result(
+    result: Any, width: int, height: int, full_size: tuple[int, int] | None = None
+) -> list[PersonPose]:
+    """Convert a PoseLandmarkerResult on a `width`×`height` image into `PersonPose`s.
+
+    Coordinates are pixels of `full_size` when given (the frame before it was shrunk).
+    """
     people: list[PersonPose] = []
     masks = result.segmentation_masks or []
+    out_w, out_h = full_size or (width, height)
+    k = out_w / width
     for i, lms in enumerate(result.pose_landmarks):
-        image = np.array([(p.x * width, p.y * height, p.z * width) for p in lms], np.float32)
+        norm = np.array([(p.x, p.y, p.z) for p in lms], np.float32)
+        image = norm * np.array([width, height, width], np.float32)
         vis = np.array([min(_or1(p.visibility), _or1(p.presence)) for p in lms], np.float32)
         wl = result.pose_world_landmarks[i] if i < len(result.pose_world_landmarks) else []
         world = (
@@ -125,8 +139,10 @@ def poses_from_result(result: Any, width: int, height: int) -> list[PersonPose]:
         )
         edges = None
         if i < len(masks):
-            edges = back_edges(masks[i].numpy_view(), image, vis)
-        people.append(PersonPose(image, world, vis, edges))
+            edges = back_edges(masks[i].numpy_view(), image, vis) * k
+        people.append(
+            PersonPose(norm * np.array([out_w, out_h, out_w], np.float32), world, vis, edges)
+        )
     return people
 
 

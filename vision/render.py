@@ -12,6 +12,10 @@ from metrics.cues import cue_table
 from metrics.report import Flag
 from vision.annotate import FrameNotes, SkeletonAnnotator
 
+# The annotated copy is at most this tall or wide: small to store, quick to encode, and
+# sharp enough on a phone or laptop screen.
+OUTPUT_LONG_SIDE = 720
+
 
 def frame_notes(analysis: TrackAnalysis, i: int) -> FrameNotes:
     """Readouts and the active alert for analysed frame `i`."""
@@ -61,21 +65,24 @@ def render_annotated(
     progress: Callable[[float], None] | None = None,
 ) -> None:
     """Decode `video` again and write the annotated H.264 copy to `out_path`."""
+    from vision.prefetch import prefetch
     from vision.video import VideoWriter, iter_frames
 
     track = analysis.track
     annotator = SkeletonAnnotator()
     t_track = track.t
-    with VideoWriter(out_path, fps=max_fps) as writer:
-        for frame in iter_frames(video, max_fps=max_fps):
+    frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=OUTPUT_LONG_SIDE))
+    with VideoWriter(out_path, fps=max_fps, max_side=OUTPUT_LONG_SIDE) as writer:
+        for frame in frames:
+            k = frame.rgb.shape[1] / track.width
             i = int(np.clip(np.searchsorted(t_track, frame.t), 0, len(t_track) - 1))
             if i > 0 and abs(t_track[i - 1] - frame.t) < abs(t_track[i] - frame.t):
                 i -= 1
             matched = abs(t_track[i] - frame.t) < 0.02
-            back = track.back_contour[i] if track.back_contour is not None and matched else None
+            back = track.back_contour[i] * k if track.back_contour is not None and matched else None
             drawn = annotator.annotate(
                 frame.rgb,
-                track.image[i] if matched else None,
+                track.image[i, :, :2] * k if matched else None,
                 track.visibility[i] if matched else None,
                 back,
                 frame_notes(analysis, i) if matched else FrameNotes(()),
