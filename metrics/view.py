@@ -48,7 +48,16 @@ class ViewThresholds:
 
 THRESHOLDS = ViewThresholds()
 
-KEY_PARTS: tuple[str, ...] = ("shoulder", "hip", "knee", "ankle")
+# Near-side landmarks the view needs, and how strictly. "seen": inside the frame and
+# visible. "in_frame": inside the frame, visible or not; a side-on barbell plate hides the
+# near ankle for the whole lift, yet MediaPipe still places it and the back is in full
+# view, so only an ankle outside the frame (or not placed at all) counts against the view.
+KEY_PARTS: dict[str, Literal["seen", "in_frame"]] = {
+    "shoulder": "seen",
+    "hip": "seen",
+    "knee": "seen",
+    "ankle": "in_frame",
+}
 
 _REASONS = {
     "no_person": (
@@ -71,9 +80,14 @@ _REASONS = {
         "The lifter turns away from side-on for much of the clip: set the lifter up side-on "
         "to the phone and keep the phone still."
     ),
+    "hidden": (
+        "The lifter's {parts} are hidden for much of the clip: film from the side with a "
+        "clear view of the whole body, in good light, with nothing between the phone and "
+        "the lifter."
+    ),
     "cut_off": (
-        "The lifter's {parts} are out of frame or hidden for much of the clip: step the phone "
-        "back so the whole body, head to feet, stays in frame."
+        "The lifter's {parts} are out of frame for much of the clip: step the phone back so "
+        "the whole body, head to feet, stays in frame."
     ),
 }
 
@@ -97,7 +111,10 @@ class ViewEvidence:
     complete_fraction : float
         Fraction of person frames with every key landmark of `side` in frame and visible.
     missing : dict[str, float]
-        Per key part, the fraction of person frames in which it was cut off or hidden.
+        Per key part, the fraction of person frames in which it fails its `KEY_PARTS`
+        rule (outside the frame, or hidden where it must be seen).
+    hidden : dict[str, float]
+        The part of `missing` where the landmark was inside the frame but not visible.
     side : str
         Body side the key landmarks were checked on.
     """
@@ -110,6 +127,7 @@ class ViewEvidence:
     person_frames: int
     complete_fraction: float
     missing: dict[str, float]
+    hidden: dict[str, float]
     side: Side
 
 
@@ -205,13 +223,18 @@ def estimate_yaw(
     return _nanmean_rows(yaw_image, yaw_world), yaw_image, yaw_world
 
 
-def _key_part_missing(
+def _key_part_status(
     track: PoseTrack, side: Side, thresholds: ViewThresholds
-) -> dict[str, np.ndarray]:
-    """Per key part, (T,) bool: cut off by the frame edge, hidden, or not found."""
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per key part, (T,) bool arrays (outside the frame, hidden) under its `KEY_PARTS` rule.
+
+    "Outside" covers a landmark placed beyond the frame edge or not placed at all (NaN,
+    which includes positions removed by a visibility gate); "hidden" a landmark inside
+    the frame with visibility below `min_visibility`, for parts that must be seen.
+    """
     m = thresholds.frame_margin_px
     out = {}
-    for part in KEY_PARTS:
+    for part, rule in KEY_PARTS.items():
         lm = SIDE_PARTS[part][0 if side == "left" else 1]
         x = track.image[:, lm, 0]
         y = track.image[:, lm, 1]
@@ -219,7 +242,9 @@ def _key_part_missing(
         with np.errstate(invalid="ignore"):
             inside = (x >= -m) & (x <= track.width + m) & (y >= -m) & (y <= track.height + m)
             seen = vis >= thresholds.min_visibility
-        out[part] = ~(inside & seen & np.isfinite(x) & np.isfinite(y))
+        outside = ~inside  # NaN compares False: not placed counts as outside
+        hidden = inside & ~seen if rule == "seen" else np.zeros_like(inside)
+        out[part] = (outside, hidden)
     return out
 
 
@@ -234,14 +259,16 @@ def view_evidence(
     yaw, yaw_image, yaw_world = estimate_yaw(track, thresholds=thresholds)
     measured = yaw[np.isfinite(yaw)]
     steady = float(np.mean(measured <= thresholds.judgeable_max_yaw_deg)) if measured.size else 0.0
-    missing = _key_part_missing(track, side, thresholds)
+    status = _key_part_status(track, side, thresholds)
     if person_frames:
-        any_missing = np.any(np.stack(list(missing.values())), axis=0)
-        complete = float(np.mean(~any_missing[found]))
-        missing_frac = {k: float(np.mean(v[found])) for k, v in missing.items()}
+        lost = {k: (o | h)[found] for k, (o, h) in status.items()}
+        complete = float(np.mean(~np.any(np.stack(list(lost.values())), axis=0)))
+        missing_frac = {k: float(np.mean(v)) for k, v in lost.items()}
+        hidden_frac = {k: float(np.mean(h[found])) for k, (_, h) in status.items()}
     else:
         complete = 0.0
-        missing_frac = {k: 1.0 for k in missing}
+        missing_frac = {k: 1.0 for k in status}
+        hidden_frac = {k: 0.0 for k in status}
     return ViewEvidence(
         yaw_deg=yaw,
         yaw_image_deg=yaw_image,
@@ -251,6 +278,7 @@ def view_evidence(
         person_frames=person_frames,
         complete_fraction=complete,
         missing=missing_frac,
+        hidden=hidden_frac,
         side=side,
     )
 
@@ -272,9 +300,11 @@ def classify_view(
 
     Not judgeable (with a reason a coach can act on) when the person is found in too few
     frames, the camera is front-on or too oblique, the person turns away from side-on for
-    much of the clip, or the shoulder, hip, knee or ankle of the near side is out of frame
-    or hidden in too many frames. `facing` is given when the view is side-on enough to
-    read it (None for front and clearly oblique views).
+    much of the clip, or a `KEY_PARTS` landmark of the near side fails its rule (out of
+    frame; shoulder, hip or knee hidden) in too many frames. Pass the track before
+    visibility gating if you can: a gated (NaN) ankle counts as out of frame. `facing` is
+    given when the view is side-on enough to read it (None for front and clearly oblique
+    views).
     """
     ev = view_evidence(track, side=side, thresholds=thresholds)
     th = thresholds
@@ -309,4 +339,8 @@ def _cut_off_reason(ev: ViewEvidence, th: ViewThresholds) -> str:
     worst = [p for p in KEY_PARTS if ev.missing[p] > 1.0 - th.min_complete_fraction]
     if not worst:  # each part alone is fine, but together too few frames are complete
         worst = [max(KEY_PARTS, key=lambda p: ev.missing[p])]
-    return _REASONS["cut_off"].format(parts=_plural_parts(worst))
+    hidden = [p for p in worst if ev.hidden[p] > 0.5 * ev.missing[p]]
+    cut = [p for p in worst if p not in hidden]
+    if cut:
+        return _REASONS["cut_off"].format(parts=_plural_parts(cut))
+    return _REASONS["hidden"].format(parts=_plural_parts(hidden))

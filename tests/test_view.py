@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from metrics.landmarks import Landmark as L
 from metrics.view import (
     THRESHOLDS,
     classify_view,
@@ -100,3 +103,14 @@ def test_person_turning_during_the_clip_is_not_judgeable() -> None:
     v = classify_view(tr)
     assert v.camera == "side" and not v.judgeable
     assert v.reason and "turns" in v.reason
+
+
+def test_hidden_knee_is_not_judgeable_but_an_ankle_behind_a_plate_is() -> None:
+    tr = make_track(HINGE, facing="right", noise_px=2.0)
+    vis = tr.visibility.copy()
+    vis[:, L.RIGHT_ANKLE] = 0.25  # in frame, behind the plate
+    assert classify_view(replace(tr, visibility=vis)).judgeable
+    vis[:, L.RIGHT_KNEE] = 0.25
+    v = classify_view(replace(tr, visibility=vis))
+    assert v.camera == "side" and not v.judgeable
+    assert v.reason and "knees are hidden" in v.reason

@@ -1,0 +1,104 @@
+"""View, facing and plank-line sign on saved MediaPipe tracks of the labelled clips.
+
+Runs only when BACKCHECK_TRACKS_DIR names a folder of `<clip stem>.npz` tracks
+(`PoseTrack.save`), e.g. 0016c_1.npz; clips without a track there are skipped. Labels come
+from ../shared/data/clips.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metrics.angles import compute_angles
+from metrics.clean import clean_track
+from metrics.track import PoseTrack
+from metrics.view import classify_view
+
+TRACKS = os.environ.get("BACKCHECK_TRACKS_DIR")
+pytestmark = pytest.mark.skipif(not TRACKS, reason="BACKCHECK_TRACKS_DIR not set")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Side-oblique (~30°) plank instruction clip: the plank line is still read from it.
+SIDE_OBLIQUE_JUDGEABLE = {"yogai_high_plank"}
+# clips.csv says "right" for these, but in every frame of the video (no display matrix or
+# flip in the container) the lifter's nose, toes and forward lean point to image-left;
+# checked by eye with the landmarks drawn on the frames.
+FACING_SEEN = {
+    "yfgd_good_01": "left",
+    "yfgd_good_02": "left",
+    "yfgd_good_03": "left",
+    "yfgd_good_04": "left",
+    "yfgd_good_05": "left",
+    "yfgd_bad_02": "left",
+    "yfgd_bad_03": "left",
+}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    path = SHARED / "clips.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="") as fh:
+        return {Path(r["file"]).stem: r for r in csv.DictReader(fh)}
+
+
+LABELS = _labels()
+
+
+def _raw(stem: str) -> PoseTrack:
+    path = Path(TRACKS or "") / f"{stem}.npz"
+    if not path.exists():
+        pytest.skip(f"no track {path.name}")
+    return PoseTrack.load(path)
+
+
+def _load(stem: str) -> PoseTrack:
+    return clean_track(_raw(stem))
+
+
+def _facing(stem: str) -> str:
+    return FACING_SEEN.get(stem, LABELS[stem]["facing"])
+
+
+@pytest.mark.parametrize("stem", sorted(LABELS))
+def test_view_matches_the_label(stem: str) -> None:
+    label = LABELS[stem]
+    view = classify_view(_raw(stem))  # ungated: an ankle behind a plate is still placed
+    if stem in SIDE_OBLIQUE_JUDGEABLE:
+        assert view.judgeable, view
+    elif label["view"] == "side":
+        assert (view.camera, view.judgeable) == ("side", True), view
+        assert view.facing == _facing(stem), view
+    elif label["view"] == "oblique":
+        assert view.camera in ("oblique", "front") and not view.judgeable, view
+    elif label["view"] == "front":
+        assert (view.camera, view.judgeable) == ("front", False), view
+
+
+@pytest.mark.parametrize("stem", [s for s, r in LABELS.items() if r["view"] == "side"])
+def test_facing_matches_the_label(stem: str) -> None:
+    angles = compute_angles(_load(stem))
+    assert angles.facing == _facing(stem)
+
+
+def test_good_forearm_plank_reads_slightly_piked() -> None:
+    # Labelled: hips held ~8-10° above the shoulder–ankle line; MediaPipe reads 9-15°.
+    a = compute_angles(_load("forearm_plank_correct"))
+    line = np.nanmedian(a.plank_line)
+    assert -18.0 < line < -4.0
+
+
+def test_demonstrated_hip_sag_reads_positive() -> None:
+    # yogai_high_plank: plank 8.3-31.4 s, hips dip ~25-30° below the line at 16.2-17.8 s.
+    a = compute_angles(_load("yogai_high_plank"))
+    t = a.t
+    sag = np.nanmedian(a.plank_line[(t > 16.6) & (t < 17.4)])
+    held = np.nanmedian(a.plank_line[(t > 8.5) & (t < 10.5)])
+    assert sag > held + 10.0
+    assert sag > 10.0
