@@ -1,0 +1,166 @@
+"""From an uploaded file to a saved session, without Streamlit: sanitise the name, spool
+the bytes into the session's staging folder, call `analyze_video` (as the CLI does), write
+the printable report, and save everything in the history. Temporary files never outlive
+the call; a name from an upload is only ever a label, never part of a path."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from backcheck.history import Client, HistoryStore, SessionSummary
+from metrics.errors import AnalysisError
+
+VIDEO_TYPES = ("mp4", "mov", "m4v", "webm", "avi")
+MAX_NAME = 80
+_CHUNK = 1 << 20
+
+Progress = Callable[[float, str], None]
+
+
+def safe_filename(name: str, default: str = "video") -> str:
+    """A display name safe anywhere: no folders, ASCII letters, digits, ``._-`` only.
+
+    ``"../../etc/passwd"`` → ``"passwd"``; ``"Kim's  squat (1).MOV"`` → ``"Kim_s_squat_1_.MOV"``.
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)
+    base = re.sub(r"\.{2,}", ".", base).strip("._-")
+    if not base:
+        return default
+    if len(base) > MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        ext = ext[:8] if dot else ""
+        base = (stem if dot else base)[: MAX_NAME - len(ext) - 1].rstrip("._-") + (
+            f".{ext}" if ext else ""
+        )
+    return base
+
+
+def video_suffix(name: str) -> str:
+    """The lower-case suffix of an accepted video name, or `AnalysisError`."""
+    ext = safe_filename(name).rpartition(".")[2].lower()
+    if ext not in VIDEO_TYPES:
+        raise AnalysisError(
+            f"{safe_filename(name)} is not a video backcheck reads; "
+            f"upload one of: {', '.join(VIDEO_TYPES)}."
+        )
+    return "." + ext
+
+
+def spool(data: BinaryIO, dest: Path) -> int:
+    """Copy an upload to `dest` in chunks; returns the byte count."""
+    n = 0
+    with open(dest, "wb") as out:
+        while chunk := data.read(_CHUNK):
+            out.write(chunk)
+            n += len(chunk)
+    return n
+
+
+def analyse_upload(
+    store: HistoryStore,
+    client: Client,
+    name: str,
+    data: BinaryIO,
+    *,
+    exercise: Literal["auto", "hinge", "plank"] = "auto",
+    model: str = "full",
+    progress: Progress | None = None,
+) -> SessionSummary:
+    """Analyse an uploaded video for `client` and save it as a session.
+
+    Raises `AnalysisError` (one-line reason) for anything wrong with the upload; nothing is
+    saved then and no file is left behind.
+    """
+    from backcheck.pipeline import analyze_video
+    from backcheck.ui.printable import moment_frames, report_html
+
+    display = safe_filename(name)
+    suffix = video_suffix(name)
+    staging = store.new_staging_dir()
+    try:
+        upload = staging / f"upload{suffix}"
+        if spool(data, upload) == 0:
+            raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
+        result = analyze_video(
+            upload,
+            out_dir=staging,
+            exercise=exercise,
+            model=model,
+            profile=client.profile,
+            write_video=True,
+            progress=progress,
+            display_name=display,
+        )
+        upload.unlink()
+        html = report_html(
+            result.report,
+            client=client.name,
+            when=datetime.now(UTC),
+            frames=moment_frames(result.report, result.video_path),
+        )
+        (staging / "report.html").write_text(html, "utf-8")
+        return store.save_session(client.id, result.report, staging, client.profile)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def neutral_from_clip(
+    store: HistoryStore,
+    client: Client,
+    name: str,
+    data: BinaryIO,
+    *,
+    model: str = "full",
+    progress: Progress | None = None,
+) -> Client:
+    """Calibrate a client's neutral from a short standing (or setup) clip and store it."""
+    from backcheck.pipeline import analyze_video
+    from metrics.calibration import neutral_from_columns
+
+    display = safe_filename(name)
+    suffix = video_suffix(name)
+    staging = store.new_staging_dir()
+    try:
+        upload = staging / f"upload{suffix}"
+        if spool(data, upload) == 0:
+            raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
+        result = analyze_video(
+            upload,
+            out_dir=staging,
+            model=model,
+            write_video=False,
+            progress=progress,
+            display_name=display,
+        )
+        neutral = neutral_from_columns(result.analysis.columns())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    source = f"standing clip {display}, {neutral.start_s:.1f}-{neutral.end_s:.1f} s"
+    return store.set_neutral(client.id, neutral.values, source)
+
+
+def neutral_from_session(store: HistoryStore, client: Client, session_id: int) -> Client:
+    """Calibrate a client's neutral from the setup (first steady frames) of a saved session."""
+    import numpy as np
+
+    from backcheck.ui.charts import load_timeseries
+    from metrics.calibration import neutral_from_columns
+
+    record = store.session(session_id)
+    ts = load_timeseries(record.folder / "timeseries.csv")
+    cols = {c: ts[c].to_numpy(np.float64) for c in ts.columns if ts[c].dtype.kind in "fi"}
+    neutral = neutral_from_columns(cols, search_s=5.0)
+    source = (
+        f"setup of {record.summary.source_file} ({record.summary.created_at[:10]}), "
+        f"{neutral.start_s:.1f}-{neutral.end_s:.1f} s"
+    )
+    return store.set_neutral(client.id, neutral.values, source)

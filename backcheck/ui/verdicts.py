@@ -1,0 +1,143 @@
+"""What the pages say about a report, as plain data: rep verdicts, the hold summary, the
+moments worth scrubbing to, and the filming advice. No Streamlit here, so it is testable
+and shared by the pages and the printable report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from metrics.cues import cue_table
+from metrics.report import Cue, Flag, Report
+
+SEVERITY_WORDS = {"mild": "slight", "marked": "clear"}
+
+FILMING_ADVICE = (
+    "Film from the side, at right angles to the lifter, with the camera at hip height.",
+    "Stand the phone 3-4 m away so the whole body, bar and floor stay in frame.",
+    "Use good light and keep other people out of the line between camera and lifter.",
+    "Landscape or portrait both work; keep the phone still (a tripod or a bench).",
+)
+
+# Per-rep metrics shown in the table, in order, with their column titles.
+REP_METRICS = (
+    ("trunk_max_deg", "Trunk lean (max)"),
+    ("hip_min_deg", "Hip angle (min)"),
+    ("knee_min_deg", "Knee angle (min)"),
+    ("spine_flexion_deg", "Back rounding"),
+    ("spine_extension_deg", "Back arching"),
+)
+
+
+def flag_name(code: str) -> str:
+    """A coach's name for a flag code, e.g. ``spine_flexion`` → "rounded back"."""
+    spec = cue_table().get(code)
+    if isinstance(spec, dict) and "name" in spec:
+        return str(spec["name"])
+    return code.replace("_", " ")
+
+
+def praise_and_cues(report: Report) -> tuple[list[Cue], list[Cue]]:
+    """Praise (priority 0) and the other cues, each list in priority order."""
+    cues = sorted(report.cues, key=lambda c: c.priority)
+    return [c for c in cues if c.priority == 0], [c for c in cues if c.priority > 0]
+
+
+def _worst(flags: list[Flag]) -> Flag:
+    return max(flags, key=lambda f: (f.severity == "marked", abs(f.value)))
+
+
+def rep_verdict(report: Report, rep_index: int) -> str:
+    """ "Good" or "Check: rounded back (clear)…" for one rep, from its flags."""
+    flags = [f for f in report.flags if f.rep == rep_index]
+    rep = next((r for r in report.reps if r.index == rep_index), None)
+    codes = [f.code for f in flags] or (list(rep.flags) if rep else [])
+    if not codes:
+        return "Good"
+    parts = []
+    for code in dict.fromkeys(codes):
+        mine = [f for f in flags if f.code == code]
+        word = f" ({SEVERITY_WORDS[_worst(mine).severity]})" if mine else ""
+        parts.append(flag_name(code) + word)
+    return "Check: " + ", ".join(parts)
+
+
+def _fmt(v: Any, unit: str = "°") -> str:
+    if isinstance(v, int | float) and v == v:
+        return f"{v:.0f}{unit}"
+    return "–"
+
+
+def rep_rows(report: Report) -> list[dict[str, str]]:
+    """One row per rep for the table: number, time, verdict and the metrics present."""
+    present = [(k, title) for k, title in REP_METRICS if any(k in r.metrics for r in report.reps)]
+    extra = sorted(
+        {k for r in report.reps for k in r.metrics} - {k for k, _ in REP_METRICS},
+    )
+    rows = []
+    for r in report.reps:
+        row = {
+            "Rep": str(r.index),
+            "Time": f"{r.start_s:.1f}-{r.end_s:.1f} s",
+            "Verdict": rep_verdict(report, r.index),
+        }
+        for k, title in present:
+            row[title] = _fmt(r.metrics.get(k))
+        for k in extra:
+            row[k.replace("_", " ")] = _fmt(r.metrics.get(k), "")
+        rows.append(row)
+    return rows
+
+
+def hold_rows(report: Report) -> list[tuple[str, str]]:
+    """The plank hold summary as (label, value) pairs; empty when no hold was found."""
+    h = report.hold
+    if h is None:
+        return []
+    share = h.in_tolerance_s / h.duration_s * 100 if h.duration_s > 0 else 0.0
+    return [
+        ("Hold", f"{h.duration_s:.1f} s ({h.start_s:.1f}-{h.end_s:.1f} s)"),
+        ("In a good line", f"{h.in_tolerance_s:.1f} s ({share:.0f}%)"),
+        ("Body line, average", f"{h.mean_line_deg:+.0f}° (+ sag, − pike)"),
+        ("Body line, worst", f"{h.worst_line_deg:+.0f}°"),
+    ]
+
+
+def flag_rows(report: Report) -> list[dict[str, str]]:
+    """Flags not tied to a rep (a plank's), for a small table."""
+    return [
+        {
+            "When": f"{f.start_s:.1f}-{f.end_s:.1f} s",
+            "What": flag_name(f.code),
+            "How much": f"{SEVERITY_WORDS[f.severity]}: {f.value:.0f} {f.unit} "
+            f"(limit {f.threshold:.0f})",
+        }
+        for f in report.flags
+        if f.rep is None
+    ]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A time worth looking at: the worst frame of a rep, or a flagged moment of a hold."""
+
+    label: str
+    t: float
+    rep: int | None = None
+
+
+def worst_moments(report: Report) -> list[Moment]:
+    """The worst frame of each rep (its worst flag's peak, else its bottom), then the peaks
+    of flags outside reps, in time order."""
+    out = []
+    for r in report.reps:
+        flags = [f for f in report.flags if f.rep == r.index]
+        if flags:
+            f = _worst(flags)
+            out.append(Moment(f"Rep {r.index}: {flag_name(f.code)}", f.peak_s, r.index))
+        else:
+            out.append(Moment(f"Rep {r.index}: bottom", r.bottom_s, r.index))
+    for f in report.flags:
+        if f.rep is None:
+            out.append(Moment(f"{flag_name(f.code).capitalize()} at {f.peak_s:.1f} s", f.peak_s))
+    return sorted(out, key=lambda m: m.t)
