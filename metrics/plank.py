@@ -418,8 +418,10 @@ def fatigue_measure(
     """Early vs late body line: the first and last third of a hold (None if too short).
 
     `change_deg` is late minus early (+: the hips sank), `drift_deg` how much further from
-    the neutral the late line sits than the early one; `degraded` when that reaches
-    ``fatigue_min_deg``, or when the share of time in tolerance falls by a quarter or more.
+    the neutral the late line sits than the early one. `degraded` when the hips sank by
+    ``fatigue_min_deg`` or more (the usual way a tiring plank goes, even from a slight
+    pike), when the line drifted that far away from the neutral either way, or when the
+    share of time in tolerance fell by a quarter or more.
     """
     if len(t) < 3 or t[-1] - t[0] < settings.fatigue_min_hold_s:
         return None
@@ -434,14 +436,19 @@ def fatigue_measure(
     lo, hi = settings.tolerance_band
     e_tol = float(np.mean((early >= lo) & (early <= hi)))
     l_tol = float(np.mean((late >= lo) & (late <= hi)))
-    degraded = drift >= settings.fatigue_min_deg or l_tol <= e_tol - 0.25
+    sink = lt - e
+    degraded = (
+        sink >= settings.fatigue_min_deg
+        or drift >= settings.fatigue_min_deg
+        or l_tol <= e_tol - 0.25
+    )
     direction = None
     if degraded:
-        direction = "sag" if lt > e else "pike"
+        direction = "sag" if sink > 0 else "pike"
     return {
         "early_line_deg": round(e, 1),
         "late_line_deg": round(lt, 1),
-        "change_deg": round(lt - e, 1),
+        "change_deg": round(sink, 1),
         "drift_deg": round(drift, 1),
         "early_in_tolerance": round(e_tol, 3),
         "late_in_tolerance": round(l_tol, 3),
