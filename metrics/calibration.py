@@ -1,25 +1,32 @@
 """A client's neutral from the first steady frames of a clip (a standing clip or a setup).
 
 The neutral is a set of *shape* measures (how the back and neck are held), not posture
-measures like trunk inclination: ``neck_deg`` and any per-frame spine column a rule adds
-(``spine_*_deg``, ``back_*_deg``, ``lumbar_*_deg``, ``thoracic_*_deg``). Each is stored
-under its column name in `ClientProfile.neutral`, the key the rules look up and subtract.
+measures like trunk inclination: ``neck_deg`` (ear-shoulder-hip; the plank rules' head
+neutral) and ``spine_bend_deg`` (the bend of the back's outline, `metrics.spine`; the
+hinge rules' neutral). Each is stored under that key in `ClientProfile.neutral`, the key
+the rules look up and subtract.
 
-Steady means: for at least `window_s` seconds, the trunk, hip and every shape column move
-less than `tol_deg` (max minus min) and the body side in view is clearly visible.
+Steady means: for at least `window_s` seconds the trunk and hip angles move less than
+`tol_deg` (max minus min) and the body side in view is clearly visible. The shape measures
+are not part of that test (face landmarks and the mask edge jitter by several degrees
+while the person is still); their medians over the window are the neutral.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from metrics.errors import AnalysisError
 
-SHAPE_COLUMN = re.compile(r"^(neck|(spine|back|lumbar|thoracic)_\w+)_deg$")
+if TYPE_CHECKING:
+    from metrics.analysis import TrackAnalysis
+
+SPINE_KEY = "spine_bend_deg"  # = metrics.spine.NEUTRAL_KEY
+NEUTRAL_COLUMNS = ("neck_deg", SPINE_KEY)
 # Columns that must be still for a moment to count as steady (posture, not stored).
 STEADY_COLUMNS = ("trunk_deg", "hip_deg")
 MIN_VISIBILITY = 0.5
@@ -36,14 +43,14 @@ class Neutral:
 
 def shape_columns(columns: Mapping[str, np.ndarray]) -> list[str]:
     """Names of the shape columns present, in a stable order."""
-    return sorted(name for name in columns if SHAPE_COLUMN.match(name))
+    return [name for name in NEUTRAL_COLUMNS if name in columns]
 
 
 def neutral_from_columns(
     columns: Mapping[str, np.ndarray],
     *,
     window_s: float = 0.5,
-    tol_deg: float = 4.0,
+    tol_deg: float = 5.0,
     search_s: float | None = None,
 ) -> Neutral:
     """The neutral from the first steady `window_s` of a clip's per-frame columns.
@@ -56,8 +63,11 @@ def neutral_from_columns(
     shapes = shape_columns(columns)
     if not shapes:
         raise AnalysisError("This clip has no back or neck measures to calibrate from.")
-    watched = [c for c in (*STEADY_COLUMNS, *shapes) if c in columns]
+    watched = [c for c in STEADY_COLUMNS if c in columns]
+    if not watched:
+        raise AnalysisError("This clip has no trunk or hip angles to find a still moment in.")
     data = np.stack([np.asarray(columns[c], np.float64) for c in watched], axis=1)
+    shape_data = np.stack([np.asarray(columns[c], np.float64) for c in shapes], axis=1)
     ok = np.asarray(np.isfinite(data).all(axis=1), bool)
     if "visibility" in columns:
         vis = np.asarray(columns["visibility"], np.float64)
@@ -77,8 +87,16 @@ def neutral_from_columns(
         if t[j] - t[i] < window_s - 1e-9 - _frame_gap(t):
             continue
         seg = data[i : j + 1]
-        if np.all(seg.max(axis=0) - seg.min(axis=0) <= tol_deg):
-            values = {c: round(float(np.median(columns[c][i : j + 1])), 2) for c in shapes}
+        if not np.all(seg.max(axis=0) - seg.min(axis=0) <= tol_deg):
+            continue
+        shape = shape_data[i : j + 1]
+        seen = np.isfinite(shape).mean(axis=0) >= 0.5  # a measure needs half the window
+        if seen.any():
+            values = {
+                c: round(float(np.nanmedian(shape[:, k])), 2)
+                for k, c in enumerate(shapes)
+                if seen[k]
+            }
             return Neutral(values, float(t[i]), float(t[j]))
     where = f"the first {search_s:.0f} s of the clip" if search_s is not None else "the clip"
     raise AnalysisError(
@@ -90,3 +108,30 @@ def neutral_from_columns(
 def _frame_gap(t: np.ndarray) -> float:
     """Typical time between frames: a window one frame short of `window_s` still counts."""
     return float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+
+
+def analysis_columns(analysis: TrackAnalysis) -> dict[str, np.ndarray]:
+    """The analysis's per-frame columns, with the raw back bend added when the spine
+    measure is available (`metrics.spine`) and the rules did not already export it."""
+    cols = dict(analysis.columns())
+    if SPINE_KEY not in cols:
+        try:
+            from metrics.spine import spine_shape
+        except ImportError:  # the spine measure is not there yet: neck only
+            return cols
+        shape = spine_shape(analysis.track, analysis.angles)
+        cols[SPINE_KEY] = shape.smooth_deg
+    return cols
+
+
+def neutral_from_analysis(
+    analysis: TrackAnalysis,
+    *,
+    window_s: float = 0.5,
+    tol_deg: float = 5.0,
+    search_s: float | None = None,
+) -> Neutral:
+    """`neutral_from_columns` on an analysed track (a standing clip, or a lift's setup)."""
+    return neutral_from_columns(
+        analysis_columns(analysis), window_s=window_s, tol_deg=tol_deg, search_s=search_s
+    )

@@ -114,10 +114,12 @@ def plank_report(*, hold_s: float = 5.0, in_tol_s: float = 4.0) -> Report:
     )
 
 
-def write_timeseries(path: Path, exercise: str = "hinge") -> None:
-    """A timeseries.csv with the pipeline's columns: three hinge reps or a plank."""
+def write_timeseries(path: Path, exercise: str = "hinge", steady_s: float = 0.0) -> None:
+    """A timeseries.csv with the pipeline's columns: three hinge reps or a plank;
+    `steady_s` holds the start position still for that long first."""
     t = np.arange(0.0, DURATION_S, 1.0 / FPS)
     phase = np.sin(np.pi * (t % 2.0) / 2.0)  # 0 at rep starts, 1 at the bottoms
+    phase[t < steady_s] = 0.0
     cols = {
         "t_s": t,
         "trunk_deg": 5.0 + 70.0 * phase if exercise == "hinge" else np.full_like(t, 80.0),
@@ -148,10 +150,10 @@ def write_video(path: Path, seconds: float = DURATION_S) -> None:
         writer.close(end_t=seconds)
 
 
-def fill_folder(folder: Path, report: Report, *, video: bool = True) -> None:
+def fill_folder(folder: Path, report: Report, *, video: bool = True, steady_s: float = 0.0) -> None:
     """Write what `analyze_video` writes into `folder` (without track.npz)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(report.to_dict(), indent=2), "utf-8")
-    write_timeseries(folder / "timeseries.csv", report.exercise)
+    write_timeseries(folder / "timeseries.csv", report.exercise, steady_s)
     if video:
         write_video(folder / "annotated.mp4")

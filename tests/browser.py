@@ -119,9 +119,7 @@ def running_app(db: Path, log: Path) -> Iterator[App]:
         app.stop()
 
 
-def wait_for(
-    check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5
-) -> Any:
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
     """Poll `check` until it returns something truthy (and return that) or time runs out."""
     deadline = time.monotonic() + timeout
     last_exc: Exception | None = None

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -18,6 +19,8 @@ from metrics.errors import AnalysisError
 
 VIDEO_TYPES = ("mp4", "mov", "m4v", "webm", "avi")
 MAX_NAME = 80
+# The setup of a lift: its neutral is looked for in this many first seconds.
+SETUP_S = 5.0
 _CHUNK = 1 << 20
 
 Progress = Callable[[float, str], None]
@@ -64,6 +67,16 @@ def spool(data: BinaryIO, dest: Path) -> int:
     return n
 
 
+@contextmanager
+def _named_errors(upload: Path, display: str) -> Iterator[None]:
+    """Errors name the file the coach uploaded, not the temporary copy."""
+    try:
+        yield
+    except AnalysisError as err:
+        message = str(err).replace(str(upload), display).replace(upload.name, display)
+        raise AnalysisError(message) from err
+
+
 def analyse_upload(
     store: HistoryStore,
     client: Client,
@@ -89,16 +102,17 @@ def analyse_upload(
         upload = staging / f"upload{suffix}"
         if spool(data, upload) == 0:
             raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
-        result = analyze_video(
-            upload,
-            out_dir=staging,
-            exercise=exercise,
-            model=model,
-            profile=client.profile,
-            write_video=True,
-            progress=progress,
-            display_name=display,
-        )
+        with _named_errors(upload, display):
+            result = analyze_video(
+                upload,
+                out_dir=staging,
+                exercise=exercise,
+                model=model,
+                profile=client.profile,
+                write_video=True,
+                progress=progress,
+                display_name=display,
+            )
         upload.unlink()
         html = report_html(
             result.report,
@@ -124,7 +138,7 @@ def neutral_from_clip(
 ) -> Client:
     """Calibrate a client's neutral from a short standing (or setup) clip and store it."""
     from backcheck.pipeline import analyze_video
-    from metrics.calibration import neutral_from_columns
+    from metrics.calibration import neutral_from_analysis
 
     display = safe_filename(name)
     suffix = video_suffix(name)
@@ -133,15 +147,16 @@ def neutral_from_clip(
         upload = staging / f"upload{suffix}"
         if spool(data, upload) == 0:
             raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
-        result = analyze_video(
-            upload,
-            out_dir=staging,
-            model=model,
-            write_video=False,
-            progress=progress,
-            display_name=display,
-        )
-        neutral = neutral_from_columns(result.analysis.columns())
+        with _named_errors(upload, display):
+            result = analyze_video(
+                upload,
+                out_dir=staging,
+                model=model,
+                write_video=False,
+                progress=progress,
+                display_name=display,
+            )
+        neutral = neutral_from_analysis(result.analysis)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     source = f"standing clip {display}, {neutral.start_s:.1f}-{neutral.end_s:.1f} s"
@@ -149,16 +164,26 @@ def neutral_from_clip(
 
 
 def neutral_from_session(store: HistoryStore, client: Client, session_id: int) -> Client:
-    """Calibrate a client's neutral from the setup (first steady frames) of a saved session."""
+    """Calibrate a client's neutral from the setup (first steady frames, within the first
+    5 s) of a saved session: re-measured from its track.npz, else from timeseries.csv."""
     import numpy as np
 
-    from backcheck.ui.charts import load_timeseries
-    from metrics.calibration import neutral_from_columns
+    from metrics.calibration import neutral_from_analysis, neutral_from_columns
 
     record = store.session(session_id)
-    ts = load_timeseries(record.folder / "timeseries.csv")
-    cols = {c: ts[c].to_numpy(np.float64) for c in ts.columns if ts[c].dtype.kind in "fi"}
-    neutral = neutral_from_columns(cols, search_s=5.0)
+    track_path = record.folder / "track.npz"
+    if track_path.exists():
+        from metrics.analysis import analyze_track
+        from metrics.track import PoseTrack
+
+        analysis = analyze_track(PoseTrack.load(track_path), exercise=record.report.exercise)
+        neutral = neutral_from_analysis(analysis, search_s=SETUP_S)
+    else:
+        from backcheck.ui.charts import load_timeseries
+
+        ts = load_timeseries(record.folder / "timeseries.csv")
+        cols = {c: ts[c].to_numpy(np.float64) for c in ts.columns if ts[c].dtype.kind in "fi"}
+        neutral = neutral_from_columns(cols, search_s=SETUP_S)
     source = (
         f"setup of {record.summary.source_file} ({record.summary.created_at[:10]}), "
         f"{neutral.start_s:.1f}-{neutral.end_s:.1f} s"
