@@ -1,0 +1,243 @@
+"""Speed and memory of backcheck against a naive MediaPipe loop, measured in one run.
+
+    python benchmarks/speed.py [--clips ../shared/data/clips] [--long] [--out docs/benchmarks.md]
+
+For each clip, in separate processes (so peak RSS is each one's own):
+- backcheck: `analyze_video` end to end (pose, analysis, report, annotated.mp4);
+- naive: the loop most MediaPipe projects write — OpenCV read → BGR→RGB → PoseLandmarker
+  `detect_for_video` on every frame → draw → OpenCV write;
+- floor: the pose model's own time on exactly the frames backcheck analyses, with
+  backcheck's options (time spent inside `detect_for_video` only).
+`--long` adds memory runs on a 1-minute and a 10-minute 1080p clip made from a shared clip.
+Not part of the test run: timings belong in benchmarks, with ratios from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CLIPS = REPO.parent / "shared" / "data" / "clips"
+CLIPS = [
+    "kettlebell/0016c_1.mp4",  # 60 fps portrait phone video
+    "kettlebell/0016r_1.mp4",  # 60 fps
+    "deadlift/yfgd_good_01.mp4",  # 30 fps 1080p mpeg4
+    "deadlift/yfgd_bad_02.mp4",  # 30 fps 1080p h264, busy gym
+    "plank/forearm_plank_correct.mp4",  # 30 fps 720p
+    "other/gym_deadlift_hevc.mp4",  # 24 fps HEVC
+]
+
+
+# ----------------------------------------------------------------- child processes
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def child_backcheck(clip: str, model: str, out: str) -> dict[str, float]:
+    from backcheck.pipeline import analyze_video
+
+    t0 = time.perf_counter()
+    result = analyze_video(clip, out_dir=out, model=model)
+    wall = time.perf_counter() - t0
+    return {
+        "wall_s": wall,
+        "analysed_frames": len(result.analysis.track),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
+    import cv2
+    import mediapipe as mp
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
+        VisionTaskRunningMode,
+    )
+
+    t0 = time.perf_counter()
+    cap = cv2.VideoCapture(clip)
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    landmarker = PoseLandmarker.create_from_options(
+        PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=model),
+            running_mode=VisionTaskRunningMode.VIDEO,
+        )
+    )
+    n = 0
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        res = landmarker.detect_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), int(n * 1000 / fps)
+        )
+        for lms in res.pose_landmarks:
+            for p in lms:
+                cv2.circle(bgr, (int(p.x * w), int(p.y * h)), 3, (0, 255, 0), -1)
+        writer.write(bgr)
+        n += 1
+    writer.release()
+    cap.release()
+    landmarker.close()
+    return {"wall_s": time.perf_counter() - t0, "frames": n, "peak_rss_mb": _peak_rss_mb()}
+
+
+def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
+    from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE
+    from vision.pose import PoseEstimator
+    from vision.video import iter_frames
+
+    inside = 0.0
+    n = 0
+    with PoseEstimator(model) as est:
+        for frame in iter_frames(clip, max_fps=DEFAULT_MAX_FPS, scale_to=POSE_LONG_SIDE):
+            t0 = time.perf_counter()
+            est.detect(frame.rgb, frame.t)
+            inside += time.perf_counter() - t0
+            n += 1
+    return {"pose_s": inside, "frames": n, "peak_rss_mb": _peak_rss_mb()}
+
+
+CHILDREN = {"backcheck": child_backcheck, "naive": child_naive, "floor": child_floor}
+
+
+def _run_child(kind: str, clip: Path, model: Path, out: Path) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", kind, str(clip), str(model), str(out)]
+    env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{kind} on {clip.name} failed:\n{proc.stderr[-2000:]}")
+    return dict(json.loads(lines[-1]))
+
+
+# ----------------------------------------------------------------- the long clips
+
+
+def make_long_clip(src: Path, dest: Path, seconds: float, size: tuple[int, int]) -> None:
+    """Loop `src` (scaled to `size`, 30 fps) into an H.264 clip `seconds` long."""
+    import av
+
+    from vision.video import iter_frames
+
+    base = [f.rgb for f in iter_frames(src, max_fps=30)]
+    with av.open(str(dest), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "28"}
+        n = int(seconds * 30)
+        for i in range(n):
+            # Play forward then backward so the loop has no jump cut.
+            k = i % (2 * len(base) - 2) if len(base) > 1 else 0
+            rgb = base[k] if k < len(base) else base[2 * len(base) - 2 - k]
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(*size)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+# ----------------------------------------------------------------- report
+
+
+def _duration(clip: Path) -> float:
+    from vision.video import probe
+
+    return probe(clip).duration_s
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=Path, default=DEFAULT_CLIPS)
+    parser.add_argument("--model", default="full")
+    parser.add_argument("--long", action="store_true", help="add the 1- and 10-minute runs")
+    parser.add_argument("--out", type=Path, default=None, help="also write Markdown here")
+    parser.add_argument("--only", nargs="*", default=None, help="clip paths to run")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, clip, model, out = args.child
+        print(json.dumps(CHILDREN[kind](clip, model, out)))
+        return 0
+
+    from models.provision import resolve_model
+
+    model = resolve_model(args.model).path
+    lines = [
+        "# Speed and memory benchmark",
+        "",
+        f"Command: `python benchmarks/speed.py{' --long' if args.long else ''}` "
+        f"({platform.machine()}, {os.cpu_count()} cores, model `{args.model}`).",
+        "",
+        "| clip | fps | length s | naive s | naive ×RT | backcheck s | backcheck ×RT | "
+        "speed-up | floor s | pipeline/floor | naive RSS MB | backcheck RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for rel in args.only or CLIPS:
+            clip = args.clips / rel
+            fps = _probe_fps(clip)
+            length = _duration(clip)
+            naive = _run_child("naive", clip, model, tmp / "naive.mp4")
+            ours = _run_child("backcheck", clip, model, tmp / "bc")
+            floor = _run_child("floor", clip, model, tmp / "floor")
+            row = (
+                f"| {rel} | {fps:.0f} | {length:.1f} | {naive['wall_s']:.1f} | "
+                f"{length / naive['wall_s']:.2f} | {ours['wall_s']:.1f} | "
+                f"{length / ours['wall_s']:.2f} | {naive['wall_s'] / ours['wall_s']:.2f} | "
+                f"{floor['pose_s']:.1f} | {ours['wall_s'] / floor['pose_s']:.2f} | "
+                f"{naive['peak_rss_mb']:.0f} | {ours['peak_rss_mb']:.0f} |"
+            )
+            lines.append(row)
+            print(row, flush=True)
+        if args.long:
+            lines += ["", "## Memory on long 1080p clips", ""]
+            lines += [
+                "| clip | length s | backcheck s | ×RT | peak RSS MB |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            print("\n".join(lines[-4:]), flush=True)
+            src = args.clips / "deadlift" / "yfgd_good_01.mp4"
+            for minutes in (1, 10):
+                long_clip = tmp / f"long_{minutes}min.mp4"
+                make_long_clip(src, long_clip, minutes * 60.0, (1920, 1080))
+                ours = _run_child("backcheck", long_clip, model, tmp / f"bc{minutes}")
+                row = (
+                    f"| {minutes} min 1080p (from yfgd_good_01) | {minutes * 60} | "
+                    f"{ours['wall_s']:.1f} | {minutes * 60 / ours['wall_s']:.2f} | "
+                    f"{ours['peak_rss_mb']:.0f} |"
+                )
+                lines.append(row)
+                print(row, flush=True)
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+def _probe_fps(clip: Path) -> float:
+    from vision.video import probe
+
+    return probe(clip).fps
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
