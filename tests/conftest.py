@@ -32,3 +32,28 @@ def model_path() -> Path:
     from models.provision import resolve_model
 
     return resolve_model("full").path
+
+
+@pytest.fixture(scope="session")
+def analysed_clips(
+    shared_data: Path, model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path | str]:
+    """Run `analyze_video` once on every labelled clip: clip path → output folder.
+
+    A clip that fails maps to its error message instead, so one bad clip fails its own
+    test and not the whole session. Other tests reuse these outputs (track.npz,
+    report.json) rather than running the pose model again.
+    """
+    from backcheck.pipeline import analyze_video
+    from metrics.errors import AnalysisError
+
+    root = tmp_path_factory.mktemp("clips")
+    outputs: dict[str, Path | str] = {}
+    for row in clip_labels():
+        out = root / row["file"].replace("/", "__")
+        try:
+            analyze_video(shared_data / row["file"], out_dir=out, model=str(model_path))
+            outputs[row["file"]] = out
+        except AnalysisError as err:
+            outputs[row["file"]] = str(err)
+    return outputs

@@ -1,0 +1,42 @@
+"""Every labelled clip analyses cleanly: a valid report, a time series, a playable video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from metrics.report import validate_report_dict
+from tests.conftest import clip_labels
+
+pytestmark = pytest.mark.clips
+
+CLIPS = [row["file"] for row in clip_labels()]
+
+
+def _video_duration(path: Path) -> tuple[float, str, str]:
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        end = 0.0
+        for f in c.decode(s):
+            end = max(end, float((f.pts + (f.duration or 0)) * s.time_base))
+        start = float((s.start_time or 0) * s.time_base)
+        return end - start, s.codec_context.name, s.codec_context.pix_fmt or ""
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_clip_analyses_to_valid_outputs(clip: str, analysed_clips: dict[str, Path | str]) -> None:
+    out = analysed_clips[clip]
+    assert isinstance(out, Path), f"analysis failed: {out}"
+    report = json.loads((out / "report.json").read_text())
+    assert validate_report_dict(report) == []
+    assert report["source"]["file"] == Path(clip).name
+    rows = (out / "timeseries.csv").read_text().strip().splitlines()
+    assert len(rows) > 10
+    duration, codec, pix_fmt = _video_duration(out / "annotated.mp4")
+    assert codec == "h264" and pix_fmt == "yuv420p"
+    one_frame = 1.0 / report["source"]["fps"]
+    assert abs(duration - report["source"]["duration_s"]) <= one_frame + 1e-3
