@@ -30,20 +30,43 @@ LABELS = {
 
 @dataclass(frozen=True)
 class BandSpec:
-    """Which flags bound a column: `above` is raised past neutral + its mild threshold,
-    `below` past neutral − its mild threshold (None: no limit that way)."""
+    """Where a column's good range comes from.
+
+    The report's own band (`report_key` in report.json, e.g. the plank rules'
+    ``line_tolerance_deg: [low, high]``) wins. Otherwise the band is the neutral (the
+    profile's value for the column, else `default_neutral` from thresholds.toml's extra
+    tables) minus the `below` flag's mild threshold to plus the `above` flag's.
+    """
 
     column: str
     below: str | None
     above: str | None
     label: str
+    report_key: str | None = None
+    default_neutral: tuple[str, str] | None = None
+    exercise: str | None = None  # only for this exercise's reports
 
 
 BAND_SPECS = (
-    BandSpec("plank_line_deg", "hip_pike", "hip_sag", "good body line"),
-    BandSpec("spine_flexion_deg", None, "spine_flexion", "back held"),
-    BandSpec("spine_extension_deg", None, "spine_extension", "back held"),
-    BandSpec("spine_bend_deg", "spine_extension", "spine_flexion", "back held"),
+    BandSpec(
+        "plank_line_deg",
+        "hip_pike",
+        "hip_sag",
+        "good body line",
+        report_key="line_tolerance_deg",
+        default_neutral=("plank", "neutral_line_deg"),
+        exercise="plank",
+    ),
+    # Spine flexion relative to the lifter's neutral (+ rounded, - arched): centred on 0.
+    BandSpec("spine_flexion_deg", "spine_extension", "spine_flexion", "back held"),
+    BandSpec(
+        "neck_deg",
+        "head_drop",
+        None,
+        "head in line",
+        default_neutral=("plank", "neutral_neck_deg"),
+        exercise="plank",
+    ),
 )
 
 
@@ -64,15 +87,29 @@ def label(column: str) -> str:
     return LABELS.get(column, column.removesuffix("_deg").replace("_", " ").capitalize())
 
 
-def bands_for(columns: list[str], profile: ClientProfile | None) -> list[Band]:
+def bands_for(
+    columns: list[str], profile: ClientProfile | None, report: Report | None = None
+) -> list[Band]:
     """Threshold bands for the columns present; a side whose threshold is 0 is left open."""
     th = thresholds_for(profile)
     neutral = (profile or ClientProfile()).neutral
+    extra = report.extra if report is not None else {}
     out = []
     for spec in BAND_SPECS:
         if spec.column not in columns:
             continue
-        centre = float(neutral.get(spec.column, 0.0))
+        if spec.exercise and (report is None or report.exercise != spec.exercise):
+            continue
+        given = extra.get(spec.report_key) if spec.report_key else None
+        if isinstance(given, list | tuple) and len(given) == 2:
+            low, high = (float(v) if v is not None else None for v in given)
+            out.append(Band(spec.column, low, high, spec.label))
+            continue
+        centre = 0.0
+        if spec.default_neutral:
+            table, key = spec.default_neutral
+            centre = float(th.extra.get(table, {}).get(key, 0.0))
+        centre = float(neutral.get(spec.column, centre))
         low = high = None
         if spec.below and spec.below in th.by_code and th[spec.below].mild > 0:
             low = centre - th[spec.below].mild

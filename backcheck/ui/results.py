@@ -172,7 +172,7 @@ def _charts(record: SessionRecord, ts: pd.DataFrame | None, *, key: str) -> None
     if ts is None or not len(ts):
         return
     report = record.report
-    bands = charts.bands_for(list(ts.columns), record.profile)
+    bands = charts.bands_for(list(ts.columns), record.profile, report)
     with st.container(key=f"{key}-charts"):
         st.markdown("**Angles over time**")
         st.caption(
