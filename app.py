@@ -11,7 +11,7 @@ import streamlit as st
 from backcheck.ui import history_page, upload_page
 from backcheck.ui.settings import current, open_store
 
-PAGES = {"analyse": "Check a lift", "history": "Clients and history"}
+PAGES = {"analyse": "Check a lift", "live": "Live check", "history": "Clients and history"}
 
 st.set_page_config(page_title="backcheck", page_icon=":material/fitness_center:", layout="wide")
 settings = current(sys.argv[1:])
@@ -27,6 +27,10 @@ page = st.segmented_control(
 )
 if page == "history":
     history_page.render(store, settings)
+elif page == "live":
+    from backcheck.ui import live_page
+
+    live_page.render(store, settings)
 else:
     upload_page.render(store, settings)
 st.caption(

@@ -1,0 +1,145 @@
+"""A live set after the fact, and the local-camera window.
+
+- `analyze_live_set(session)`: the recorded set through the upload analysis
+  (`metrics.analysis.analyze_track`), so a saved live set has the same report as an upload.
+- `save_live_set(...)`: that report, timeseries.csv and track.npz into the client's history.
+- `run_camera(...)`: `backcheck live`, an OpenCV window on a local camera.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from metrics.analysis import TrackAnalysis, analyze_track, build_report
+from metrics.errors import AnalysisError
+from metrics.live import LiveExercise
+from metrics.profile import ClientProfile
+from metrics.report import ModelInfo, Report, SourceInfo
+
+if TYPE_CHECKING:
+    from backcheck.history import HistoryStore, SessionSummary
+    from vision.live import LiveSession
+
+
+@dataclass(frozen=True)
+class LiveSetReport:
+    """A finished live set analysed like an upload."""
+
+    analysis: TrackAnalysis
+    report: Report
+
+
+def analyze_live_set(
+    session: LiveSession, *, name: str | None = None, profile: ClientProfile | None = None
+) -> LiveSetReport:
+    """Analyse everything `session` recorded with the upload path's rules.
+
+    Raises `AnalysisError` when the set is too short or nobody was in view.
+    """
+    track = session.recorded_track()
+    if len(track) < 2:
+        raise AnalysisError("Nothing was recorded yet: start the camera and do a set first.")
+    analysis = analyze_track(track, exercise=session.exercise, profile=profile or session.profile)
+    # The mask edge of the back depends on the facing the whole set shows.
+    if analysis.view.facing is not None and analysis.view.facing != session.analyzer.facing:
+        track = session.recorded_track(facing=analysis.view.facing)
+        analysis = analyze_track(
+            track, exercise=session.exercise, profile=profile or session.profile
+        )
+    duration = track.duration_s
+    fps = (len(track) - 1) / duration if duration > 0 else 0.0
+    source = SourceInfo(
+        file=name or f"live {datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        duration_s=round(duration, 3),
+        frames=len(track),
+        fps=round(fps, 3),
+        vfr=True,
+        width=track.width,
+        height=track.height,
+        rotation_deg=0,
+        codec="live",
+        analysed_fps=round(fps, 2),
+    )
+    model = ModelInfo(session.model_name or "custom", session.model_sha256 or "")
+    report = build_report(analysis, source, model, extra={"live": True})
+    return LiveSetReport(analysis, report)
+
+
+def save_live_set(
+    store: HistoryStore,
+    client_id: int,
+    session: LiveSession,
+    *,
+    profile: ClientProfile | None = None,
+) -> SessionSummary:
+    """Analyse the set and save it to the client's history like an upload."""
+    from backcheck.pipeline import write_timeseries
+
+    done = analyze_live_set(session, profile=profile)
+    staging = store.new_staging_dir()
+    (staging / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
+    write_timeseries(staging / "timeseries.csv", done.analysis)
+    done.analysis.track.save(staging / "track.npz")
+    return store.save_session(client_id, done.report, staging, profile or session.profile)
+
+
+def run_camera(
+    camera: int = 0,
+    *,
+    exercise: LiveExercise = "hinge",
+    model: str = "auto",
+    profile: ClientProfile | None = None,
+    width: int = 640,
+    height: int = 480,
+    out_dir: Path | None = None,
+) -> Report | None:
+    """Show camera `camera` with the live readout in a window until q or Esc is pressed.
+
+    The camera thread only reads and shows frames; analysis runs on the session's worker,
+    dropping frames when it falls behind. On exit the set is analysed like an upload; its
+    report is returned (and written to `out_dir` when given).
+    """
+    import cv2
+
+    from vision.live import LiveSession
+
+    cap = cv2.VideoCapture(camera)
+    if not cap.isOpened():
+        raise AnalysisError(f"Camera {camera} could not be opened: check it is connected.")
+    cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+    title = "backcheck live (q to finish)"
+    with LiveSession(exercise, model=model, profile=profile) as session:
+        session.start()
+        t0 = time.monotonic()
+        try:
+            while True:
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                session.submit(rgb, time.monotonic() - t0)
+                shown = session.annotate(rgb)
+                cv2.imshow(title, cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+        finally:
+            cap.release()
+            cv2.destroyAllWindows()
+            session.stop()
+        try:
+            done = analyze_live_set(session, profile=profile)
+        except AnalysisError:
+            return None
+    if out_dir is not None:
+        from backcheck.pipeline import write_timeseries
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
+        write_timeseries(out_dir / "timeseries.csv", done.analysis)
+        done.analysis.track.save(out_dir / "track.npz")
+    return done.report
