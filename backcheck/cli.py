@@ -24,6 +24,14 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("models", help="list pose models and whether they are ready")
+
+    live = sub.add_parser("live", help="live check on a local camera in a window (q to finish)")
+    live.add_argument("--camera", default="0", help="camera index, or a video file or URL")
+    live.add_argument("--exercise", choices=["hinge", "plank"], default="hinge")
+    live.add_argument("--model", default="auto", help="auto (fastest at hand), lite, full, …")
+    live.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
+    live.add_argument("--out", type=Path, default=None, help="write the set's report here")
+    live.add_argument("--no-window", action="store_true", help="analyse without showing video")
     return parser
 
 
@@ -35,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return _analyze(args)
     if args.command == "models":
         return _models()
+    if args.command == "live":
+        from backcheck.live import live_command
+
+        return live_command(args)
     return 2
 
 

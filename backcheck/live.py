@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,7 +91,7 @@ def save_live_set(
 
 
 def run_camera(
-    camera: int = 0,
+    camera: int | str = 0,
     *,
     exercise: LiveExercise = "hinge",
     model: str = "auto",
@@ -96,13 +99,20 @@ def run_camera(
     width: int = 640,
     height: int = 480,
     out_dir: Path | None = None,
+    show: bool = True,
 ) -> Report | None:
     """Show camera `camera` with the live readout in a window until q or Esc is pressed.
 
-    The camera thread only reads and shows frames; analysis runs on the session's worker,
-    dropping frames when it falls behind. On exit the set is analysed like an upload; its
-    report is returned (and written to `out_dir` when given).
+    `camera` is a camera index, or a video file or stream URL (a file is played at its
+    own frame rate, as a camera would deliver it). The reading thread only reads and shows
+    frames; analysis runs on the session's worker, dropping frames when it falls behind.
+    On exit the set is analysed like an upload; its report is returned (and written to
+    `out_dir` when given). `show=False` runs without a window.
     """
+    if show and sys.platform.startswith("linux") and not _has_display():
+        raise AnalysisError(
+            "No display for the camera window: run it on a desktop, or pass --no-window."
+        )
     import cv2
 
     from vision.live import LiveSession
@@ -110,26 +120,35 @@ def run_camera(
     cap = cv2.VideoCapture(camera)
     if not cap.isOpened():
         raise AnalysisError(f"Camera {camera} could not be opened: check it is connected.")
-    cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+    is_file = isinstance(camera, str) and Path(camera).is_file()
+    if not is_file:
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+    file_fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0) if is_file else 0.0
     title = "backcheck live (q to finish)"
     with LiveSession(exercise, model=model, profile=profile) as session:
         session.start()
         t0 = time.monotonic()
+        n = 0
         try:
             while True:
                 ok, bgr = cap.read()
                 if not ok:
                     break
+                if is_file:  # play in real time
+                    time.sleep(max(0.0, t0 + n / file_fps - time.monotonic()))
+                n += 1
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 session.submit(rgb, time.monotonic() - t0)
-                shown = session.annotate(rgb)
-                cv2.imshow(title, cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
-                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
-                    break
+                if show:
+                    shown = session.annotate(rgb)
+                    cv2.imshow(title, cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
+                    if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                        break
         finally:
             cap.release()
-            cv2.destroyAllWindows()
+            if show:
+                cv2.destroyAllWindows()
             session.stop()
         try:
             done = analyze_live_set(session, profile=profile)
@@ -143,3 +162,37 @@ def run_camera(
         write_timeseries(out_dir / "timeseries.csv", done.analysis)
         done.analysis.track.save(out_dir / "track.npz")
     return done.report
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def live_command(args: argparse.Namespace) -> int:
+    """`backcheck live`: run the camera window, then print the set's summary."""
+    from backcheck.summary import summary_text
+
+    camera: int | str = int(args.camera) if str(args.camera).isdigit() else str(args.camera)
+    try:
+        profile = ClientProfile.load(args.profile) if args.profile else None
+        report = run_camera(
+            camera,
+            exercise=args.exercise,
+            model=args.model,
+            profile=profile,
+            out_dir=args.out,
+            show=not args.no_window,
+        )
+    except AnalysisError as err:
+        print(f"backcheck: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("backcheck: interrupted", file=sys.stderr)
+        return 130
+    if report is None:
+        print("No set was recorded (nobody in view long enough).")
+        return 0
+    print(summary_text(report))
+    if args.out is not None:
+        print(f"Wrote {args.out}")
+    return 0
