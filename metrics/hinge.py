@@ -1,22 +1,325 @@
-"""Hinge rules (placeholder until the hinge issue lands): no reps, no flags."""
+"""Hinge rules: every rep, its measures, and the flags a coach would raise.
+
+- `spine_flexion`: the back rounds at the bottom (`metrics.spine` curve past the lifter's
+  neutral), judged on the bent-over frames of each rep.
+- `spine_extension`: leaning back past upright at lockout.
+- `knee_dominant`: the hinge turns into a squat: at the deepest point most of the hip bend
+  comes from the thighs tipping forward rather than the trunk (hips sit down, not back).
+- `hips_rise_early`: the hips rise before the chest: from the moment the shoulders are
+  lowest, the trunk tips further forward instead of rising with the hips.
+
+Values are per rep; a rep is flagged when its value reaches the flag's `mild` threshold
+(thresholds.toml, scaled by the client profile). No form flag is raised when the camera
+view cannot support it (`ViewInfo.judgeable` False); reps are still counted.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from metrics.angles import Angles
+from metrics.landmarks import SIDE_PARTS
 from metrics.profile import ClientProfile
-from metrics.report import ViewInfo
-from metrics.thresholds import Thresholds
+from metrics.report import Flag, Rep, ViewInfo
+from metrics.reps import (
+    DEFAULT_PARAMS as REP_PARAMS,
+)
+from metrics.reps import (
+    RepParams,
+    RepSegment,
+    classify_zone,
+    far_hip,
+    rep_columns,
+    rep_rows,
+    segment_reps,
+)
+from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
+from metrics.spine import SpineParams, SpineShape, spine_shape
+from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
 
 if TYPE_CHECKING:
     from metrics.analysis import ExerciseResult
 
 
+@dataclass(frozen=True)
+class HingeParams:
+    """How each rep's values are read (seconds, degrees, percentiles)."""
+
+    # Flexion: the share of the rep's bent-over frames that must show it. The value is
+    # this percentile of the flexion over those frames, so a flicker does not count.
+    flexion_percentile: float = 80.0
+    # A pull from the floor: only this much of the setup before lift-off is judged.
+    setup_s: float = 0.5
+    # Lockout: how long after reaching the top leaning back is looked for.
+    lockout_window_s: float = 1.5
+    # Hips rising early: for a pull from the floor, how far before lift-off to look for
+    # the lowest shoulder position (the hips may rise before the bar leaves the floor).
+    rise_lookback_s: float = 1.0
+    # Knee dominance is only judged on reps that bend the hip at least this much.
+    min_hip_flexion_deg: float = 60.0
+
+
+DEFAULT_PARAMS = HingeParams()
+
+
+@dataclass(frozen=True)
+class RepMeasure:
+    """One rep's value for one flag code: the value, and where it peaked (frame)."""
+
+    value: float
+    peak_i: int
+    start_i: int
+    end_i: int
+
+
 def analyze_hinge(
-    track: PoseTrack, angles: Angles, view: ViewInfo, thresholds: Thresholds, profile: ClientProfile
+    track: PoseTrack,
+    angles: Angles,
+    view: ViewInfo,
+    thresholds: Thresholds,
+    profile: ClientProfile,
+    *,
+    params: HingeParams = DEFAULT_PARAMS,
+    rep_params: RepParams = REP_PARAMS,
+    spine_params: SpineParams = SPINE_PARAMS,
 ) -> ExerciseResult:
+    """Reps, per-rep metrics, flags and timeseries columns for a cleaned hinge track."""
     from metrics.analysis import ExerciseResult
 
-    return ExerciseResult(reps=[], hold=None, flags=[])
+    hip_far = far_hip(track, angles)
+    segments = segment_reps(angles, hip_far=hip_far, params=rep_params)
+    shape = spine_shape(track, angles, neutral=profile.neutral, params=spine_params)
+    bottom_zone = np.array(
+        [classify_zone(r, rep_params) == "bottom" for r in rep_rows(angles, hip_far)], bool
+    )
+    judge = view.judgeable
+    shoulder_y = track.image[:, SIDE_PARTS["shoulder"][0 if angles.side == "left" else 1], 1]
+    reps: list[Rep] = []
+    flags: list[Flag] = []
+    for k, seg in enumerate(segments):
+        nxt = segments[k + 1].start_i if k + 1 < len(segments) else len(angles)
+        measures = {
+            "spine_flexion": _flexion(seg, shape, bottom_zone, angles.t, params),
+            "spine_extension": _extension(seg, shape, nxt, angles.t, params),
+            "knee_dominant": _knee_dominance(seg, angles, bottom_zone, params),
+            "hips_rise_early": _hips_rise(seg, angles, shoulder_y, params),
+        }
+        rep_flags: list[Flag] = []
+        if judge:
+            for code, m in measures.items():
+                flag = _flag(code, m, seg, thresholds, angles.t)
+                if flag is not None:
+                    rep_flags.append(flag)
+        flags.extend(rep_flags)
+        reps.append(
+            Rep(
+                index=seg.index,
+                start_s=round(seg.start_s, 3),
+                bottom_s=round(seg.bottom_s, 3),
+                end_s=round(seg.end_s, 3),
+                metrics=_rep_metrics(seg, angles, measures, judge),
+                flags=[f.code for f in rep_flags],
+            )
+        )
+    rep_col, phase_col = rep_columns(segments, angles, rep_params)
+    flexion_col = shape.flexion_deg if judge else np.full(len(angles), np.nan)
+    columns = {
+        "rep": rep_col,
+        "phase": phase_col,
+        "spine_flexion_deg": flexion_col,
+        "spine_curve_deg": shape.curve_deg,
+        "back_bend_deg": shape.bend_deg,
+        "lean_back_deg": shape.lean_back_deg,
+    }
+    extra: dict[str, Any] = {
+        "spine": {
+            "method": "back outline and head (docs/spine.md)",
+            "neutral_deg": _r(shape.neutral_deg, 1),
+            "neutral_source": shape.neutral_source,
+            "judged": judge,
+        }
+    }
+    return ExerciseResult(reps=reps, hold=None, flags=flags, columns=columns, extra=extra)
+
+
+def _r(x: float | None, nd: int = 1) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), nd)
+
+
+def _window(mask: np.ndarray) -> np.ndarray:
+    return np.nonzero(mask)[0]
+
+
+def _peak(values: np.ndarray, idx: np.ndarray, level: float) -> tuple[int, int, int] | None:
+    """(peak, start, end) frames: the largest value over `idx`, and the contiguous run of
+    `idx` frames around it that stay at or above `level`."""
+    v = values[idx]
+    if not np.isfinite(v).any():
+        return None
+    j = int(np.nanargmax(v))
+    lo = hi = j
+    while lo > 0 and idx[lo - 1] == idx[lo] - 1 and v[lo - 1] >= level:
+        lo -= 1
+    while hi < len(idx) - 1 and idx[hi + 1] == idx[hi] + 1 and v[hi + 1] >= level:
+        hi += 1
+    return int(idx[j]), int(idx[lo]), int(idx[hi])
+
+
+def _flexion(
+    seg: RepSegment,
+    shape: SpineShape,
+    bottom_zone: np.ndarray,
+    t: np.ndarray,
+    params: HingeParams,
+) -> RepMeasure | None:
+    """Flexion over the rep's bent-over frames (the last `setup_s` of a floor setup)."""
+    mask = np.zeros(len(t), bool)
+    mask[seg.start_i : seg.end_i + 1] = True
+    mask &= bottom_zone
+    if not seg.from_top:
+        mask &= t >= t[seg.bottom_i] - params.setup_s
+    idx = _window(mask & np.isfinite(shape.flexion_deg))
+    if idx.size == 0:
+        return None
+    v = shape.flexion_deg[idx]
+    value = float(np.percentile(v, params.flexion_percentile))
+    found = _peak(shape.flexion_deg, idx, value)
+    assert found is not None
+    peak, lo, hi = found
+    return RepMeasure(value, peak, lo, hi)
+
+
+def _extension(
+    seg: RepSegment, shape: SpineShape, next_start: int, t: np.ndarray, params: HingeParams
+) -> RepMeasure | None:
+    """Leaning back over the lockout: from reaching the top to leaving it (capped)."""
+    if not seg.lockout_seen:
+        return None
+    end = seg.end_i
+    stop = min(next_start, len(t))
+    mask = np.zeros(len(t), bool)
+    mask[end:stop] = True
+    mask &= t <= t[end] + params.lockout_window_s
+    idx = _window(mask & np.isfinite(shape.lean_back_deg))
+    if idx.size == 0:
+        return None
+    found = _peak(shape.lean_back_deg, idx, 0.0)
+    assert found is not None
+    peak, lo, hi = found
+    return RepMeasure(float(shape.lean_back_deg[peak]), peak, lo, hi)
+
+
+def _knee_dominance(
+    seg: RepSegment, angles: Angles, bottom_zone: np.ndarray, params: HingeParams
+) -> RepMeasure | None:
+    """Share (%) of the hip bend at the rep's deepest point made by the thighs tipping.
+
+    Hip flexion (180 − hip angle) is the trunk's inclination plus the thigh's; a hinge
+    bends mostly at the trunk, a squat mostly at the thigh.
+    """
+    if not seg.pull_seen:
+        return None
+    hip = angles.hip[seg.start_i : seg.end_i + 1]
+    if not np.isfinite(hip).any():
+        return None
+    j = seg.start_i + int(np.nanargmin(hip))
+    flexion = 180.0 - float(angles.hip[j])
+    trunk = float(angles.trunk[j])
+    if not (flexion >= params.min_hip_flexion_deg and math.isfinite(trunk)):
+        return None
+    share = 100.0 * (flexion - trunk) / flexion
+    idx = _window(bottom_zone[seg.start_i : seg.end_i + 1]) + seg.start_i
+    lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (j, j)
+    return RepMeasure(share, j, min(lo, j), max(hi, j))
+
+
+def _hips_rise(
+    seg: RepSegment, angles: Angles, shoulder_y: np.ndarray, params: HingeParams
+) -> RepMeasure | None:
+    """How far the trunk tips forward after the shoulders' lowest point (deg).
+
+    In a good pull chest and hips rise together and the trunk only becomes more upright;
+    hips that rise first tip it further forward. The lowest shoulder is found in image
+    pixels (the camera is still), so it needs no ankle.
+    """
+    if not (seg.pull_seen and seg.lockout_seen):
+        return None
+    t = angles.t
+    lo = seg.start_i
+    if not seg.from_top:
+        lo = max(lo, int(np.searchsorted(t, t[seg.bottom_i] - params.rise_lookback_s)))
+    y = shoulder_y[lo : seg.end_i + 1]
+    if not np.isfinite(y).any():
+        return None
+    k = lo + int(np.nanargmax(y))  # image y grows downward: the lowest shoulder
+    trunk = angles.trunk[k : seg.end_i + 1]
+    if not np.isfinite(trunk).any() or not math.isfinite(angles.trunk[k]):
+        return None
+    j = k + int(np.nanargmax(trunk))
+    value = float(angles.trunk[j] - angles.trunk[k])
+    # the episode: from the lowest shoulder until the trunk is back where it started
+    end = j
+    while end < seg.end_i and angles.trunk[end + 1] > angles.trunk[k]:
+        end += 1
+    return RepMeasure(value, j, k, end)
+
+
+def _flag(
+    code: str, m: RepMeasure | None, seg: RepSegment, thresholds: Thresholds, t: np.ndarray
+) -> Flag | None:
+    if m is None or code not in thresholds.by_code:
+        return None
+    th: Threshold = thresholds[code]
+    severity = th.severity(m.value)
+    if severity is None:
+        return None
+    return Flag(
+        code=code,
+        severity=severity,
+        rep=seg.index,
+        start_s=round(float(t[m.start_i]), 3),
+        peak_s=round(float(t[m.peak_i]), 3),
+        end_s=round(float(t[m.end_i]), 3),
+        value=round(m.value, 1),
+        threshold=round(th.mild, 1),
+        unit=th.unit,
+    )
+
+
+def _rep_metrics(
+    seg: RepSegment, angles: Angles, measures: dict[str, RepMeasure | None], judge: bool
+) -> dict[str, float | None]:
+    sl = slice(seg.start_i, seg.end_i + 1)
+
+    def extreme(x: np.ndarray, fn: Any) -> float | None:
+        w = x[sl]
+        return _r(float(fn(w))) if np.isfinite(w).any() else None
+
+    def value(code: str, spine: bool = False) -> float | None:
+        m = measures[code]
+        if m is None or (spine and not judge):
+            return None
+        return _r(max(m.value, 0.0) if spine else m.value)
+
+    descent = seg.bottom_s - seg.start_s if seg.from_top else None
+    ascent = seg.end_s - seg.bottom_s if seg.pull_seen and seg.lockout_seen else None
+    return {
+        "trunk_max_deg": extreme(angles.trunk, np.nanmax),
+        "hip_min_deg": extreme(angles.hip, np.nanmin),
+        "knee_min_deg": extreme(angles.knee, np.nanmin),
+        "spine_flexion_deg": value("spine_flexion", spine=True),
+        "spine_extension_deg": value("spine_extension", spine=True),
+        "descent_s": _r(descent, 2),
+        "ascent_s": _r(ascent, 2),
+        "hips_rise_deg": value("hips_rise_early"),
+        "thigh_share_pct": value("knee_dominant"),
+        "lockout_seen": 1.0 if seg.lockout_seen else 0.0,
+        "pull_seen": 1.0 if seg.pull_seen else 0.0,
+    }

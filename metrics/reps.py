@@ -1,0 +1,378 @@
+"""Rep segmentation for hip hinges: the start, bottom and lockout of every rep.
+
+A rep is counted when the lifter rises from a *bottom* (bent over) to a *top* (standing
+tall). So the first pick-up of a kettlebell set is rep 1, the final set-down (a descent
+with no rise after it) is not a rep, and a deadlift pulled from the floor is one rep.
+Partial pulls that never reach the top, setup shuffles and pauses are not reps.
+
+Zones, per frame, from the angles of `metrics.angles` (degrees):
+
+- top: trunk within `top_trunk_max_deg` of upright (or leaning back) and the hip open past
+  `top_hip_min_deg` on at least one side (one leg is often hidden behind a plate);
+- bottom: trunk past `bottom_trunk_min_deg` (a hinge) or the near hip closed below
+  `bottom_hip_max_deg` (a squat-like rep keeps the trunk upright but closes the hip);
+- otherwise in between. A zone counts once it has lasted `min_dwell_s`, so a one-frame
+  glitch neither starts nor ends a rep.
+
+Lost tracking is part of real clips: a lifter who rises out of the top of the frame, or a
+pose model that only finds the lifter once standing. Two rules cover it, both marked on
+the rep (`lockout_seen`, `pull_seen`): a rise of at least `gap_rise_deg` followed by a loss
+of at least `gap_s` counts as a rep whose lockout was out of view, and a clip whose lifter
+is first found (after at least `gap_s`) already standing tall counts one rep whose pull
+was not seen.
+
+`RepCounter` is the streaming form (`update(t, row)` per frame, for the live path);
+`segment_reps` runs the very same counter over a whole track, so batch and live agree by
+construction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from metrics.angles import ANGLE_SPECS, Angles, Side, angle_from_spec
+from metrics.track import PoseTrack
+
+Zone = Literal["top", "mid", "bottom"]
+
+# Per-frame phase codes in timeseries.csv.
+PHASE_NONE, PHASE_DESCENT, PHASE_BOTTOM, PHASE_ASCENT, PHASE_LOCKOUT = 0, 1, 2, 3, 4
+PHASE_NAMES = {
+    PHASE_NONE: "",
+    PHASE_DESCENT: "descent",
+    PHASE_BOTTOM: "bottom",
+    PHASE_ASCENT: "ascent",
+    PHASE_LOCKOUT: "lockout",
+}
+
+
+@dataclass(frozen=True)
+class RepParams:
+    """Zone limits and timing of the rep counter (degrees, seconds)."""
+
+    top_trunk_max_deg: float = 20.0
+    top_hip_min_deg: float = 145.0
+    bottom_trunk_min_deg: float = 40.0
+    bottom_hip_max_deg: float = 110.0
+    min_dwell_s: float = 0.05
+    # The bottom of a rep is the last frame before the rise still this close to the
+    # deepest point: max(bottom_tol_deg, bottom_tol_fraction × the rep's depth range).
+    bottom_tol_deg: float = 3.0
+    bottom_tol_fraction: float = 0.1
+    gap_s: float = 0.5
+    gap_rise_deg: float = 15.0
+
+
+DEFAULT_PARAMS = RepParams()
+
+
+class AngleRow(Protocol):
+    """What the counter reads from one frame (e.g. `RepRow`, `metrics.live.FrameAngles`)."""
+
+    @property
+    def trunk(self) -> float: ...
+
+    @property
+    def hip(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One frame's angles for the counter; `hip_far` is the far side's hip (NaN unknown)."""
+
+    trunk: float = math.nan
+    hip: float = math.nan
+    knee: float = math.nan
+    hip_far: float = math.nan
+
+
+@dataclass(frozen=True)
+class RepSegment:
+    """One rep as frame indices and times: start, bottom (where the rise begins), lockout.
+
+    `start` is where the descent into the rep began (the last standing frame), or the
+    first bottom frame when the rep was not preceded by standing (a pull from the floor).
+    `from_top` says which. `lockout_seen` / `pull_seen` are False when tracking was lost
+    over the lockout or the pull (see the module notes).
+    """
+
+    index: int
+    start_i: int
+    bottom_i: int
+    end_i: int
+    start_s: float
+    bottom_s: float
+    end_s: float
+    from_top: bool
+    lockout_seen: bool = True
+    pull_seen: bool = True
+
+
+def classify_zone(row: AngleRow, params: RepParams = DEFAULT_PARAMS) -> Zone | None:
+    """The zone of one frame, or None when the trunk is unknown."""
+    trunk = float(row.trunk)
+    if not math.isfinite(trunk):
+        return None
+    hip = float(row.hip)
+    hip_far = float(getattr(row, "hip_far", math.nan))
+    hips = [h for h in (hip, hip_far) if math.isfinite(h)]
+    bottom = trunk >= params.bottom_trunk_min_deg or (
+        math.isfinite(hip) and hip <= params.bottom_hip_max_deg
+    )
+    top = trunk <= params.top_trunk_max_deg and (not hips or max(hips) >= params.top_hip_min_deg)
+    if top and bottom:
+        return "mid"
+    if top:
+        return "top"
+    return "bottom" if bottom else "mid"
+
+
+def depth_of(row: AngleRow) -> float:
+    """How deep a frame is, in degrees: hip flexion (180 − hip), or the trunk if unknown."""
+    hip = float(row.hip)
+    if math.isfinite(hip):
+        return 180.0 - hip
+    return float(row.trunk)
+
+
+@dataclass
+class _Run:
+    zone: Zone
+    first_i: int
+    first_t: float
+    last_i: int
+    last_t: float
+
+
+@dataclass
+class _State:
+    confirmed: Zone | None = None
+    run: _Run | None = None
+    last_top_i: int | None = None  # last frame of the latest confirmed top run
+    visit_first_i: int | None = None  # first frame of the open bottom visit
+    visit_from_top: bool = False
+    last_valid_i: int | None = None
+    last_valid_t: float | None = None
+    first_t: float | None = None
+    gap_handled: bool = False
+    unseen_pull_pending: bool = False
+    times: list[float] = field(default_factory=list)
+    depths: list[float] = field(default_factory=list)
+    zones: list[Zone | None] = field(default_factory=list)
+
+
+class RepCounter:
+    """Streaming rep counter: feed every frame in time order with `update(t, row)`.
+
+    Rows with an unknown trunk (NaN) are frames where the lifter was not tracked; feed
+    them too, so that the counter can tell a loss of tracking from a pause. `update`
+    returns the rep completed on this frame, if any; `reps` holds every rep so far and
+    `finish()` closes the stream.
+    """
+
+    def __init__(self, params: RepParams = DEFAULT_PARAMS) -> None:
+        self.params = params
+        self.reps: list[RepSegment] = []
+        self._s = _State()
+
+    @property
+    def count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def zone(self) -> Zone | None:
+        """The confirmed zone now (None before the lifter is first seen)."""
+        return self._s.confirmed
+
+    def update(self, t: float, row: AngleRow) -> RepSegment | None:
+        """Add the frame at `t` seconds; returns the rep that ended on it, if any."""
+        s = self._s
+        i = len(s.times)
+        s.times.append(float(t))
+        if s.first_t is None:
+            s.first_t = float(t)
+        zone = classify_zone(row, self.params)
+        s.zones.append(zone)
+        s.depths.append(depth_of(row) if zone is not None else math.nan)
+        if zone is None:
+            return self._on_missing(i, float(t))
+        done = None
+        gap_start = s.last_valid_t if s.last_valid_t is not None else s.first_t
+        if float(t) - gap_start >= self.params.gap_s and s.last_valid_i is None:
+            s.unseen_pull_pending = True  # first seen only now, after a long wait
+        s.last_valid_i, s.last_valid_t = i, float(t)
+        s.gap_handled = False
+        run = s.run
+        if run is not None and run.zone == zone:
+            run.last_i, run.last_t = i, float(t)
+        else:
+            run = s.run = _Run(zone, i, float(t), i, float(t))
+        if run.last_t - run.first_t + 1e-9 >= self.params.min_dwell_s or self._instant(run):
+            done = self._confirm(run)
+        if zone != "top":
+            s.unseen_pull_pending = False
+        return done
+
+    def _instant(self, run: _Run) -> bool:
+        """A one-frame run confirms at once when min_dwell_s is zero."""
+        return self.params.min_dwell_s <= 0.0
+
+    def _confirm(self, run: _Run) -> RepSegment | None:
+        s = self._s
+        done = None
+        if run.zone == "top":
+            if s.visit_first_i is not None:
+                done = self._close_visit(run.first_i, lockout_seen=True)
+            elif s.unseen_pull_pending and s.confirmed is None:
+                done = self._emit(run.first_i, run.first_i, run.first_i, False, True, False)
+            s.unseen_pull_pending = False
+            s.last_top_i = run.last_i
+        elif run.zone == "bottom" and s.visit_first_i is None:
+            s.visit_first_i = run.first_i
+            s.visit_from_top = s.last_top_i is not None and s.confirmed == "top"
+        if run.zone != "mid":
+            s.confirmed = run.zone
+        elif s.confirmed is None:
+            s.confirmed = "mid"
+        return done
+
+    def _on_missing(self, i: int, t: float) -> RepSegment | None:
+        """A frame without the lifter: maybe a lockout out of view (see module notes)."""
+        s = self._s
+        s.run = None
+        if s.last_valid_t is None or s.gap_handled or s.visit_first_i is None:
+            return None
+        if t - s.last_valid_t < self.params.gap_s:
+            return None
+        s.gap_handled = True
+        last = s.last_valid_i
+        assert last is not None
+        visit = np.asarray(s.depths[s.visit_first_i : last + 1])
+        deepest = float(np.nanmax(visit)) if np.isfinite(visit).any() else math.nan
+        if not deepest - s.depths[last] >= self.params.gap_rise_deg:
+            return None
+        done = self._close_visit(last, lockout_seen=False)
+        s.confirmed = None
+        return done
+
+    def _close_visit(self, end_i: int, *, lockout_seen: bool) -> RepSegment:
+        s = self._s
+        assert s.visit_first_i is not None
+        first = s.visit_first_i
+        bottom_i = self._bottom(first, end_i)
+        start_i = s.last_top_i if s.visit_from_top and s.last_top_i is not None else first
+        done = self._emit(start_i, bottom_i, end_i, s.visit_from_top, lockout_seen, True)
+        s.visit_first_i = None
+        s.visit_from_top = False
+        return done
+
+    def _bottom(self, first: int, end_i: int) -> int:
+        """The last frame before the rise that is still within tolerance of the deepest."""
+        d = np.asarray(self._s.depths[first : end_i + 1], np.float64)
+        if not np.isfinite(d).any():
+            return first
+        deepest = int(np.nanargmax(d))
+        after = d[deepest:]
+        rng = float(d[deepest] - np.nanmin(after)) if np.isfinite(after).any() else 0.0
+        tol = max(self.params.bottom_tol_deg, self.params.bottom_tol_fraction * rng)
+        k = deepest
+        for j in range(deepest + 1, len(d)):
+            if np.isnan(d[j]):
+                continue
+            if d[j] < d[deepest] - tol:
+                break
+            k = j
+        return first + k
+
+    def _emit(
+        self,
+        start_i: int,
+        bottom_i: int,
+        end_i: int,
+        from_top: bool,
+        lockout_seen: bool,
+        pull_seen: bool,
+    ) -> RepSegment:
+        ts = self._s.times
+        rep = RepSegment(
+            index=len(self.reps) + 1,
+            start_i=start_i,
+            bottom_i=bottom_i,
+            end_i=end_i,
+            start_s=ts[start_i],
+            bottom_s=ts[bottom_i],
+            end_s=ts[end_i],
+            from_top=from_top,
+            lockout_seen=lockout_seen,
+            pull_seen=pull_seen,
+        )
+        self.reps.append(rep)
+        return rep
+
+    def finish(self) -> list[RepSegment]:
+        """Close the stream (nothing pending is counted) and return every rep."""
+        return list(self.reps)
+
+
+def far_hip(track: PoseTrack, angles: Angles) -> np.ndarray:
+    """(T,) hip angle of the body side away from the camera, NaN where unknown."""
+    spec = next(s for s in ANGLE_SPECS if s.name == "hip")
+    other: Side = "right" if angles.side == "left" else "left"
+    return angle_from_spec(track, spec, side=other, facing=angles.facing)
+
+
+def rep_rows(angles: Angles, hip_far: np.ndarray | None = None) -> Iterator[RepRow]:
+    """The counter's rows for every frame of a track's angles."""
+    n = len(angles)
+    far = np.full(n, np.nan) if hip_far is None else np.asarray(hip_far, np.float64)
+    for i in range(n):
+        yield RepRow(
+            trunk=float(angles.trunk[i]),
+            hip=float(angles.hip[i]),
+            knee=float(angles.knee[i]),
+            hip_far=float(far[i]),
+        )
+
+
+def segment_reps(
+    angles: Angles,
+    *,
+    hip_far: np.ndarray | None = None,
+    params: RepParams = DEFAULT_PARAMS,
+) -> list[RepSegment]:
+    """Every rep of a whole track: `RepCounter` run over all its frames."""
+    counter = RepCounter(params)
+    for t, row in zip(angles.t, rep_rows(angles, hip_far), strict=True):
+        counter.update(float(t), row)
+    return counter.finish()
+
+
+def rep_columns(
+    segments: list[RepSegment], angles: Angles, params: RepParams = DEFAULT_PARAMS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame `rep` (1-based, 0 outside reps) and `phase` codes for timeseries.csv.
+
+    A rep covers its start to its lockout, and the standing frames right after the
+    lockout (phase lockout) until the lifter leaves the top or the next rep starts.
+    """
+    n = len(angles)
+    rep = np.zeros(n, np.int64)
+    phase = np.zeros(n, np.int64)
+    zones = [classify_zone(r, params) for r in rep_rows(angles)]
+    for k, seg in enumerate(segments):
+        nxt = segments[k + 1].start_i if k + 1 < len(segments) else n
+        rep[seg.start_i : seg.end_i + 1] = seg.index
+        phase[seg.start_i : seg.bottom_i] = PHASE_DESCENT
+        phase[seg.bottom_i] = PHASE_BOTTOM
+        phase[seg.bottom_i + 1 : seg.end_i] = PHASE_ASCENT
+        j = seg.end_i
+        while j < nxt and (j == seg.end_i or zones[j] == "top"):
+            rep[j] = seg.index
+            phase[j] = PHASE_LOCKOUT
+            j += 1
+    return rep, phase
