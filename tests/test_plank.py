@@ -423,3 +423,14 @@ def test_posture_rejects_kneeling_lying_and_standing() -> None:
     standing = plank_posture(np.nan, 180.0, 180.0, 1.0, 2.0)
     downdog = plank_posture(-70.0, 175.0, 175.0, 1.0, 1.8)
     assert plank and not (kneeling or far_knee_down or lying or standing or downdog)
+
+
+def test_extension_intolerant_client_gets_the_ribs_down_sag_cue() -> None:
+    a = analyze_track(
+        raw("yogai_high_plank"),
+        exercise="plank",
+        profile=ClientProfile(extension_intolerant=True),
+    )
+    sag = [c for c in a.cues if c.code == "hip_sag"]
+    assert sag and sag[0].text.startswith("Ribs down")
+    assert a.cues[0].code == "praise"  # what went well comes first
