@@ -116,6 +116,7 @@ class LiveFrame:
     visibility: np.ndarray  # (33,)
     back: np.ndarray | None  # (K, 2) px, the back's mask edge for `facing`
     judgeable: bool = True  # the recent view is side-on enough to judge the spine or line
+    sample: PoseSample | None = None  # the raw detection this frame was computed from
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,11 @@ class MonitorUpdate:
 
 
 class StreamMonitor(Protocol):
-    """A streaming exercise rule: fed every frame in time order."""
+    """A streaming exercise rule: fed every frame in time order.
+
+    A rule may also have ``finish() -> tuple[Flag, ...]``, called when the set ends, to
+    judge what was still waiting and return every flag.
+    """
 
     def update(self, frame: LiveFrame) -> MonitorUpdate: ...
 
@@ -153,10 +158,19 @@ class NullMonitor:
 def default_monitor(
     exercise: LiveExercise, thresholds: Thresholds, profile: ClientProfile
 ) -> StreamMonitor:
-    """The streaming rule of `exercise` from metrics.hinge / metrics.plank."""
+    """The streaming rule of `exercise` from metrics.hinge / metrics.plank (judging inline)."""
     from metrics.live_rules import make_monitor
 
     return make_monitor(exercise, thresholds, profile)
+
+
+def background_monitor(
+    exercise: LiveExercise, thresholds: Thresholds, profile: ClientProfile
+) -> StreamMonitor:
+    """As `default_monitor`, with slow judging on a thread of its own (live camera use)."""
+    from metrics.live_rules import make_monitor
+
+    return make_monitor(exercise, thresholds, profile, background=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,6 +293,14 @@ class LiveAnalyzer:
 
     # ------------------------------------------------------------------ recording
 
+    def finish(self) -> tuple[Flag, ...]:
+        """End the set: let the rule judge what was waiting; every flag of the set."""
+        finish = getattr(self.monitor, "finish", None)
+        if finish is not None:
+            for f in finish():
+                self._flags[(f.code, f.rep, round(f.start_s, 3))] = f
+        return tuple(sorted(self._flags.values(), key=lambda f: (f.start_s, f.code)))
+
     @property
     def n_frames(self) -> int:
         return len(self._rows)
@@ -356,7 +378,7 @@ class LiveAnalyzer:
             back = np.asarray(sample.edges)[:, 0 if self.facing == "right" else 1, :]
         judgeable = self.view is None or self.view.judgeable
         frame = LiveFrame(
-            t, True, angles, self.side, self.facing, image, world, vis, back, judgeable
+            t, True, angles, self.side, self.facing, image, world, vis, back, judgeable, sample
         )
         return self._advance(t, True, frame, image, vis, angles, back)
 

@@ -30,7 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from metrics.angles import Side
-from metrics.live import LiveAnalyzer, LiveExercise, LiveState, MonitorFactory, PoseSample
+from metrics.live import (
+    LiveAnalyzer,
+    LiveExercise,
+    LiveState,
+    MonitorFactory,
+    PoseSample,
+    background_monitor,
+)
 from metrics.profile import ClientProfile
 from metrics.track import PoseTrack
 from vision.annotate import FrameNotes, SkeletonAnnotator
@@ -145,6 +152,9 @@ class LiveSession:
         rules read.
     pose_fn : callable, optional
         ``pose_fn(rgb, t) -> list[PersonPose]`` instead of the pose model (tests).
+    background_judging : bool
+        Judge finished reps on a thread of their own, so a frame never waits for it
+        (False: judged inline, deterministic; for replays and tests).
     """
 
     def __init__(
@@ -158,6 +168,7 @@ class LiveSession:
         pose_fn: PoseFn | None = None,
         monitor_factory: MonitorFactory | None = None,
         result_queue_size: int = RESULT_QUEUE_SIZE,
+        background_judging: bool = True,
     ) -> None:
         self.exercise: LiveExercise = exercise
         self.profile = profile or ClientProfile()
@@ -173,6 +184,8 @@ class LiveSession:
             self._estimator = PoseEstimator(asset.path, num_poses=num_poses, masks=masks)
             pose_fn = self._estimator.detect
         self._pose = pose_fn
+        if monitor_factory is None and background_judging:
+            monitor_factory = background_monitor
         self.analyzer = LiveAnalyzer(
             exercise, profile=self.profile, monitor_factory=monitor_factory
         )
