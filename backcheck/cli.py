@@ -32,6 +32,14 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
     live.add_argument("--out", type=Path, default=None, help="write the set's report here")
     live.add_argument("--no-window", action="store_true", help="analyse without showing video")
+
+    ev = sub.add_parser("evaluate", help="score the analysis on the labelled clips (clips.csv)")
+    ev.add_argument(
+        "--clips", type=Path, default=None, help="folder with clips.csv (../shared/data)"
+    )
+    ev.add_argument("--tracks", type=Path, default=None, help="folder of saved <stem>.npz tracks")
+    ev.add_argument("--out", type=Path, default=None, help="also write the markdown here")
+    ev.add_argument("--model", default="full", help="pose model when a track is missing")
     return parser
 
 
@@ -47,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         from backcheck.live import live_command
 
         return live_command(args)
+    if args.command == "evaluate":
+        from backcheck.evaluate import evaluate_command
+
+        return evaluate_command(args.clips, args.tracks, args.out, args.model)
     return 2
 
 
