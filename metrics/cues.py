@@ -61,6 +61,8 @@ def _praise(
     exercise: Exercise, reps: list[Rep], hold: Hold | None, flags: list[Flag], praise: dict
 ) -> str:
     if exercise == "plank":
+        if hold is None:
+            return str(praise.get("plank_no_hold", praise["plank_some"]))
         return praise["plank_some"] if flags else praise["plank_clean"]
     if not flags:
         return praise["hinge_clean"]

@@ -327,7 +327,7 @@ class _Episodes:
 # --------------------------------------------------------------------------- the hold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HoldSummary:
     """A closed hold: its `Hold`, flags, fatigue measure and per-frame line values."""
 
@@ -359,7 +359,6 @@ class _HoldBuilder:
         self.t: list[float] = []
         self.line: list[float] = []
         self.in_tolerance_s = 0.0
-        self._prev_in_tol = False
 
     @property
     def start(self) -> float:

@@ -434,3 +434,11 @@ def test_extension_intolerant_client_gets_the_ribs_down_sag_cue() -> None:
     sag = [c for c in a.cues if c.code == "hip_sag"]
     assert sag and sag[0].text.startswith("Ribs down")
     assert a.cues[0].code == "praise"  # what went well comes first
+
+
+def test_plank_forced_on_a_hinge_finds_no_hold_and_says_how_to_film_one() -> None:
+    a = analyze_track(raw("posereader_good"), exercise="plank")
+    assert a.result.hold is None and a.result.flags == []
+    assert not a.result.columns["in_hold"].any()
+    assert [c.code for c in a.cues] == ["praise"]
+    assert "hold it still" in a.cues[0].text
