@@ -33,9 +33,12 @@ from metrics.track import PoseTrack
 class ViewThresholds:
     """Limits used by `classify_view` (angles in degrees, fractions of frames)."""
 
-    side_max_yaw_deg: float = 35.0  # up to here the camera counts as side-on
+    # Calibrated on MediaPipe (full) tracks of ../shared clips: clip medians of 3-9° for
+    # side views (20-22° with the camera very close), 38-47° for oblique ones, 83° for the
+    # front view. The boundary sits midway between the groups.
+    side_max_yaw_deg: float = 30.0  # up to here the camera counts as side-on
     front_min_yaw_deg: float = 60.0  # from here on it is a front (or back) view
-    judgeable_max_yaw_deg: float = 35.0  # the spine and plank line are read up to here
+    judgeable_max_yaw_deg: float = 30.0  # the spine and plank line are read up to here
     min_steady_fraction: float = 0.6  # frames within the judgeable yaw, among measured ones
     min_person_frames: int = 8  # fewer frames with a person: nothing to judge
     min_complete_fraction: float = 0.6  # frames with shoulder, hip, knee and ankle in view
