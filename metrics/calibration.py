@@ -1,15 +1,16 @@
-"""A client's neutral from the first steady frames of a clip (a standing clip or a setup).
+"""A client's own neutral for `ClientProfile.neutral`, from a standing clip or a lift's setup.
 
-The neutral is a set of *shape* measures (how the back and neck are held), not posture
-measures like trunk inclination: ``neck_deg`` (ear-shoulder-hip; the plank rules' head
-neutral) and ``spine_bend_deg`` (the bend of the back's outline, `metrics.spine`; the
-hinge rules' neutral). Each is stored under that key in `ClientProfile.neutral`, the key
-the rules look up and subtract.
+The neutral is the back's *shape* the rules measure flexion from: ``spine_curve_deg``
+(`metrics.spine.NEUTRAL_CURVE_KEY`, the curve of the back outline and head). Two sources:
 
-Steady means: for at least `window_s` seconds the trunk and hip angles move less than
-`tol_deg` (max minus min) and the body side in view is clearly visible. The shape measures
-are not part of that test (face landmarks and the mask edge jitter by several degrees
-while the person is still); their medians over the window are the neutral.
+- A standing clip: `metrics.spine.calibrate_neutral` (the hinge rules' own reading of the
+  standing frames; it also gives ``standing_trunk_deg``, the upright trunk that leaning
+  back is measured from).
+- The setup of an upload (or a clip with no standing frames: a coach-approved flat-backed
+  position held still): the median curve over the first *steady* `window_s` seconds,
+  where the trunk and hip angles move less than `tol_deg` and the side in view is clearly
+  visible. The curve itself is not part of the stillness test: the mask edge and the head
+  jitter by several degrees while the person is still; the median absorbs that.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from metrics.errors import AnalysisError
 if TYPE_CHECKING:
     from metrics.analysis import TrackAnalysis
 
-SPINE_KEY = "spine_bend_deg"  # = metrics.spine.NEUTRAL_KEY
-NEUTRAL_COLUMNS = ("neck_deg", SPINE_KEY)
+CURVE_KEY = "spine_curve_deg"  # = metrics.spine.NEUTRAL_CURVE_KEY, a timeseries column too
+NEUTRAL_COLUMNS = (CURVE_KEY,)
 # Columns that must be still for a moment to count as steady (posture, not stored).
 STEADY_COLUMNS = ("trunk_deg", "hip_deg")
 MIN_VISIBILITY = 0.5
@@ -34,15 +35,14 @@ MIN_VISIBILITY = 0.5
 
 @dataclass(frozen=True)
 class Neutral:
-    """Median shape measures over the steady window [start_s, end_s]."""
+    """Neutral values for `ClientProfile.neutral`, and how they were found."""
 
     values: dict[str, float]
-    start_s: float
-    end_s: float
+    how: str
 
 
 def shape_columns(columns: Mapping[str, np.ndarray]) -> list[str]:
-    """Names of the shape columns present, in a stable order."""
+    """Names of the neutral columns present, in a stable order."""
     return [name for name in NEUTRAL_COLUMNS if name in columns]
 
 
@@ -62,7 +62,7 @@ def neutral_from_columns(
     t = np.asarray(columns["t_s"], np.float64)
     shapes = shape_columns(columns)
     if not shapes:
-        raise AnalysisError("This clip has no back or neck measures to calibrate from.")
+        raise AnalysisError("This clip has no measure of the back's shape to calibrate from.")
     watched = [c for c in STEADY_COLUMNS if c in columns]
     if not watched:
         raise AnalysisError("This clip has no trunk or hip angles to find a still moment in.")
@@ -81,7 +81,7 @@ def neutral_from_columns(
         if not ok[i]:
             continue
         j = max(j, i)
-        # Grow the window while every frame in it is usable and the spread stays small.
+        # Grow the window while every frame in it is usable.
         while j + 1 < n and ok[j + 1] and t[j + 1] - t[i] <= window_s + 1e-9:
             j += 1
         if t[j] - t[i] < window_s - 1e-9 - _frame_gap(t):
@@ -97,7 +97,7 @@ def neutral_from_columns(
                 for k, c in enumerate(shapes)
                 if seen[k]
             }
-            return Neutral(values, float(t[i]), float(t[j]))
+            return Neutral(values, f"still at {t[i]:.1f}-{t[j]:.1f} s")
     where = f"the first {search_s:.0f} s of the clip" if search_s is not None else "the clip"
     raise AnalysisError(
         f"No steady moment was found in {where}: film from the side and hold the start "
@@ -111,27 +111,27 @@ def _frame_gap(t: np.ndarray) -> float:
 
 
 def analysis_columns(analysis: TrackAnalysis) -> dict[str, np.ndarray]:
-    """The analysis's per-frame columns, with the raw back bend added when the spine
-    measure is available (`metrics.spine`) and the rules did not already export it."""
+    """The analysis's per-frame columns, with the back's curve added (`metrics.spine`)
+    when the exercise's rules did not export it (a plank)."""
     cols = dict(analysis.columns())
-    if SPINE_KEY not in cols:
-        try:
-            from metrics.spine import spine_shape
-        except ImportError:  # the spine measure is not there yet: neck only
-            return cols
-        shape = spine_shape(analysis.track, analysis.angles)
-        cols[SPINE_KEY] = shape.smooth_deg
+    if CURVE_KEY not in cols:
+        from metrics.spine import spine_shape
+
+        cols[CURVE_KEY] = spine_shape(analysis.track, analysis.angles).curve_deg
     return cols
 
 
-def neutral_from_analysis(
-    analysis: TrackAnalysis,
-    *,
-    window_s: float = 0.5,
-    tol_deg: float = 5.0,
-    search_s: float | None = None,
-) -> Neutral:
-    """`neutral_from_columns` on an analysed track (a standing clip, or a lift's setup)."""
-    return neutral_from_columns(
-        analysis_columns(analysis), window_s=window_s, tol_deg=tol_deg, search_s=search_s
-    )
+def neutral_from_standing(analysis: TrackAnalysis) -> Neutral:
+    """A standing clip's neutral: the spine module's standing reading when the clip has
+    standing frames, else the first steady position (held still, flat-backed)."""
+    from metrics.spine import calibrate_neutral
+
+    values = calibrate_neutral(analysis.track, analysis.angles)
+    if CURVE_KEY in values:
+        return Neutral(dict(values), "standing frames")
+    return neutral_from_setup(analysis)
+
+
+def neutral_from_setup(analysis: TrackAnalysis, *, search_s: float | None = None) -> Neutral:
+    """A lift's setup as the neutral: the first steady frames (within `search_s`)."""
+    return neutral_from_columns(analysis_columns(analysis), search_s=search_s)

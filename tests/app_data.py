@@ -131,6 +131,10 @@ def write_timeseries(path: Path, exercise: str = "hinge", steady_s: float = 0.0)
         "shoulder_height_leg": 1.6 - 0.8 * phase,
         "visibility": np.full_like(t, 0.9),
     }
+    if exercise == "hinge":  # the hinge rules' columns
+        cols["spine_flexion_deg"] = 12.0 * phase
+        cols["spine_curve_deg"] = 30.0 + 12.0 * phase
+        cols["lean_back_deg"] = np.where(phase < 0.1, 3.0, -40.0 * phase)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(list(cols))

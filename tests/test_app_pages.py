@@ -93,7 +93,7 @@ def test_a_hinge_result_shows_cues_reps_scrubber_charts_video_and_downloads(db: 
     ]
     assert list(table["Back rounding"]) == ["4°", "22°", "12°"]
     assert len(_videos(at)) == 1
-    assert len(_charts(at)) == 2  # trunk/hip/knee, and back and neck
+    assert len(_charts(at)) == 3  # trunk/hip/knee, back rounding, lean back
     labels = [d.label for d in at.get("download_button")]
     assert labels == ["Printable report", "report.json", "timeseries.csv", "annotated.mp4"]
     # The scrubber starts at rep 1's bottom and jumps to rep 2's worst frame (flag peak).
@@ -232,8 +232,8 @@ def test_the_setup_of_a_result_calibrates_the_clients_neutral(db: Path) -> None:
     at.run()
     assert not at.exception
     assert at.success[-1].value.startswith("Neutral saved for Kim: setup of client_set.mp4")
-    assert store.client(kim.id).profile.neutral == {"neck_deg": pytest.approx(190.0)}
+    assert store.client(kim.id).profile.neutral == {"spine_curve_deg": pytest.approx(30.0)}
     # The history page now shows the neutral and where it came from.
     at.button_group[0].set_value("history")
     at.run()
-    assert "Neck angle 190°" in " ".join(m.value for m in at.markdown)
+    assert "Spine curve 30°" in " ".join(m.value for m in at.markdown)

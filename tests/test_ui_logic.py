@@ -66,7 +66,7 @@ def test_rep_verdicts_and_rows() -> None:
         "Hip angle (min)": "60°",
         "Knee angle (min)": "130°",
         "Back rounding": "22°",
-        "Back arching": "0°",
+        "Lean back": "0°",
     }
 
 
@@ -112,17 +112,23 @@ def test_plank_bands_follow_the_report_then_the_profile() -> None:
     assert charts.bands_for(cols, None, hinge_report()) == []
 
 
-def test_spine_band_is_stricter_for_a_flexion_intolerant_client() -> None:
-    cols = ["t_s", "spine_flexion_deg"]
-    assert _band(charts.bands_for(cols, None, hinge_report()), "spine_flexion_deg") == (
-        -10.0,
-        10.0,
+def test_hinge_bands_are_stricter_for_an_intolerant_client() -> None:
+    cols = ["t_s", "spine_flexion_deg", "lean_back_deg", "neck_deg"]
+    bands = charts.bands_for(cols, None, hinge_report())
+    assert [(b.column, b.low, b.high) for b in bands] == [
+        ("spine_flexion_deg", None, 10.0),
+        ("lean_back_deg", None, 10.0),
+    ]
+    flex = ClientProfile(flexion_intolerant=True)
+    assert _band(charts.bands_for(cols, flex, hinge_report()), "spine_flexion_deg") == (
+        None,
+        pytest.approx(7.0),
     )
-    low, high = _band(
-        charts.bands_for(cols, ClientProfile(flexion_intolerant=True), hinge_report()),
-        "spine_flexion_deg",
+    ext = ClientProfile(extension_intolerant=True)
+    assert _band(charts.bands_for(cols, ext, hinge_report()), "lean_back_deg") == (
+        None,
+        pytest.approx(7.0),
     )
-    assert (low, high) == (pytest.approx(-10.0), pytest.approx(7.0))
 
 
 def test_the_angle_chart_has_lines_reps_flags_and_band(tmp_path) -> None:
@@ -131,7 +137,7 @@ def test_the_angle_chart_has_lines_reps_flags_and_band(tmp_path) -> None:
     ts = charts.load_timeseries(path)
     report = plank_report()
     groups = charts.chart_groups(report, ts)
-    assert groups[0] == ("Body line (+ hips sag, − hips pike)", ["plank_line_deg"])
+    assert [g[1] for g in groups] == [["plank_line_deg"], ["neck_deg"]]
     bands = charts.bands_for(list(ts.columns), None, report)
     spec = charts.angle_chart(ts, report, groups[0][1], bands).to_dict()
     marks = [layer["mark"]["type"] for layer in spec["layer"]]

@@ -25,6 +25,8 @@ LABELS = {
     "knee_deg": "Knee angle",
     "neck_deg": "Neck angle",
     "plank_line_deg": "Body line",
+    "spine_flexion_deg": "Back rounding",
+    "lean_back_deg": "Lean back",
 }
 
 
@@ -57,8 +59,10 @@ BAND_SPECS = (
         default_neutral=("plank", "neutral_line_deg"),
         exercise="plank",
     ),
-    # Spine flexion relative to the lifter's neutral (+ rounded, - arched): centred on 0.
-    BandSpec("spine_flexion_deg", "spine_extension", "spine_flexion", "back held"),
+    # The hinge rules flag rounding (spine curve past the lifter's neutral) and leaning
+    # back past the upright trunk at lockout; both columns are 0 at neutral.
+    BandSpec("spine_flexion_deg", None, "spine_flexion", "back held", exercise="hinge"),
+    BandSpec("lean_back_deg", None, "spine_extension", "tall finish", exercise="hinge"),
     BandSpec(
         "neck_deg",
         "head_drop",
@@ -122,23 +126,24 @@ def bands_for(
 
 def chart_groups(report: Report, ts: pd.DataFrame) -> list[tuple[str, list[str]]]:
     """Which columns go in which chart, for this exercise, among those with data."""
-    have = [c for c in ts.columns if c.endswith("_deg") and ts[c].notna().any()]
+    have = {c for c in ts.columns if c.endswith("_deg") and ts[c].notna().any()}
     if report.exercise == "plank":
         groups = [
             ("Body line (+ hips sag, − hips pike)", ["plank_line_deg"]),
-            ("Trunk and hip", ["trunk_deg", "hip_deg"]),
+            ("Head: neck angle (lower = head dropping)", ["neck_deg"]),
         ]
     else:
-        groups = [("Trunk, hip and knee", ["trunk_deg", "hip_deg", "knee_deg"])]
-    used = {c for _, cols in groups for c in cols}
-    back = [c for c in have if c not in used and c != "plank_line_deg"]
-    if back:
-        groups.append(("Back and neck", back))
-    return [
-        (title, [c for c in cols if c in have])
-        for title, cols in groups
-        if any(c in have for c in cols)
-    ]
+        groups = [
+            ("Trunk, hip and knee", ["trunk_deg", "hip_deg", "knee_deg"]),
+            ("Back rounding from the lifter's neutral (+ rounded)", ["spine_flexion_deg"]),
+            ("Leaning back past upright at lockout", ["lean_back_deg"]),
+        ]
+    out = []
+    for title, cols in groups:
+        present = [c for c in cols if c in have]
+        if present:
+            out.append((title, present))
+    return out
 
 
 def angle_chart(

@@ -22,7 +22,7 @@ from backcheck.ui.verdicts import (
 from metrics.errors import AnalysisError
 
 # Streamlit sizes the whole chart element (title, axes and legend included) to this.
-CHART_HEIGHT = 400
+CHART_HEIGHT = 340
 
 
 def render_session(store: HistoryStore, session_id: int, *, key: str) -> None:

@@ -138,7 +138,7 @@ def neutral_from_clip(
 ) -> Client:
     """Calibrate a client's neutral from a short standing (or setup) clip and store it."""
     from backcheck.pipeline import analyze_video
-    from metrics.calibration import neutral_from_analysis
+    from metrics.calibration import neutral_from_standing
 
     display = safe_filename(name)
     suffix = video_suffix(name)
@@ -156,11 +156,11 @@ def neutral_from_clip(
                 progress=progress,
                 display_name=display,
             )
-        neutral = neutral_from_analysis(result.analysis)
+        neutral = neutral_from_standing(result.analysis)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    source = f"standing clip {display}, {neutral.start_s:.1f}-{neutral.end_s:.1f} s"
-    return store.set_neutral(client.id, neutral.values, source)
+    source = f"standing clip {display} ({neutral.how})"
+    return store.set_neutral(client.id, {**client.profile.neutral, **neutral.values}, source)
 
 
 def neutral_from_session(store: HistoryStore, client: Client, session_id: int) -> Client:
@@ -168,7 +168,7 @@ def neutral_from_session(store: HistoryStore, client: Client, session_id: int) -
     5 s) of a saved session: re-measured from its track.npz, else from timeseries.csv."""
     import numpy as np
 
-    from metrics.calibration import neutral_from_analysis, neutral_from_columns
+    from metrics.calibration import neutral_from_columns, neutral_from_setup
 
     record = store.session(session_id)
     track_path = record.folder / "track.npz"
@@ -177,7 +177,7 @@ def neutral_from_session(store: HistoryStore, client: Client, session_id: int) -
         from metrics.track import PoseTrack
 
         analysis = analyze_track(PoseTrack.load(track_path), exercise=record.report.exercise)
-        neutral = neutral_from_analysis(analysis, search_s=SETUP_S)
+        neutral = neutral_from_setup(analysis, search_s=SETUP_S)
     else:
         from backcheck.ui.charts import load_timeseries
 
@@ -185,7 +185,6 @@ def neutral_from_session(store: HistoryStore, client: Client, session_id: int) -
         cols = {c: ts[c].to_numpy(np.float64) for c in ts.columns if ts[c].dtype.kind in "fi"}
         neutral = neutral_from_columns(cols, search_s=SETUP_S)
     source = (
-        f"setup of {record.summary.source_file} ({record.summary.created_at[:10]}), "
-        f"{neutral.start_s:.1f}-{neutral.end_s:.1f} s"
+        f"setup of {record.summary.source_file} ({record.summary.created_at[:10]}), {neutral.how}"
     )
-    return store.set_neutral(client.id, neutral.values, source)
+    return store.set_neutral(client.id, {**client.profile.neutral, **neutral.values}, source)

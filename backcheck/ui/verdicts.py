@@ -25,7 +25,7 @@ REP_METRICS = (
     ("hip_min_deg", "Hip angle (min)"),
     ("knee_min_deg", "Knee angle (min)"),
     ("spine_flexion_deg", "Back rounding"),
-    ("spine_extension_deg", "Back arching"),
+    ("spine_extension_deg", "Lean back"),
 )
 
 
@@ -70,10 +70,8 @@ def _fmt(v: Any, unit: str = "°") -> str:
 
 def rep_rows(report: Report) -> list[dict[str, str]]:
     """One row per rep for the table: number, time, verdict and the metrics present."""
+    # Only the metrics a coach reads at a glance; the rest stay in report.json.
     present = [(k, title) for k, title in REP_METRICS if any(k in r.metrics for r in report.reps)]
-    extra = sorted(
-        {k for r in report.reps for k in r.metrics} - {k for k, _ in REP_METRICS},
-    )
     rows = []
     for r in report.reps:
         row = {
@@ -83,8 +81,6 @@ def rep_rows(report: Report) -> list[dict[str, str]]:
         }
         for k, title in present:
             row[title] = _fmt(r.metrics.get(k))
-        for k in extra:
-            row[k.replace("_", " ")] = _fmt(r.metrics.get(k), "")
         rows.append(row)
     return rows
 
