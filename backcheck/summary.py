@@ -13,6 +13,9 @@ def summary_text(report: Report) -> str:
         h = report.hold
         if h is None:
             lines.append("No steady plank hold was found.")
+        elif h.in_tolerance_s is None or h.in_tolerance_s != h.in_tolerance_s:  # null / NaN
+            # The line is not judged from this camera angle; the hold is still timed.
+            lines.append(f"Hold {h.duration_s:.1f} s ({h.start_s:.1f}-{h.end_s:.1f} s)")
         else:
             lines.append(
                 f"Hold {h.duration_s:.1f} s ({h.start_s:.1f}-{h.end_s:.1f} s), "

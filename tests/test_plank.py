@@ -442,3 +442,18 @@ def test_plank_forced_on_a_hinge_finds_no_hold_and_says_how_to_film_one() -> Non
     assert not a.result.columns["in_hold"].any()
     assert [c.code for c in a.cues] == ["praise"]
     assert "hold it still" in a.cues[0].text
+
+
+def test_oblique_plank_report_round_trips_with_null_line_values_and_a_clean_summary() -> None:
+    from backcheck.summary import summary_text
+    from metrics.analysis import build_report
+    from metrics.report import ModelInfo, Report, SourceInfo, validate_report_dict
+
+    a = analysis("coach_high_plank_oblique")
+    src = SourceInfo("coach_high_plank_oblique.mp4", 13.9, 416, 30.0, False, 360, 640, 0, "h264")
+    d = build_report(a, src, ModelInfo("pose_landmarker_full", "0" * 64)).to_dict()
+    assert validate_report_dict(d) == []
+    assert d["hold"]["in_tolerance_s"] is None and d["hold"]["mean_line_deg"] is None
+    assert d["exercise_reason"] == "chosen by the user" and d["fatigue"] is None
+    text = summary_text(Report.from_dict(d))
+    assert "Hold 12.4 s" in text and "nan" not in text
