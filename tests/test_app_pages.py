@@ -92,6 +92,8 @@ def test_a_hinge_result_shows_cues_reps_scrubber_charts_video_and_downloads(db: 
         "Check: rounded back (slight)",
     ]
     assert list(table["Back rounding"]) == ["4°", "22°", "12°"]
+    assert "Trunk lean (max)" not in table.columns  # compact for phones; all in the expander
+    assert list(at.table[1].value["Trunk lean (max)"]) == ["71°", "72°", "73°"]
     assert len(_videos(at)) == 1
     assert len(_charts(at)) == 3  # trunk/hip/knee, back rounding, lean back
     labels = [d.label for d in at.get("download_button")]

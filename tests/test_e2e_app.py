@@ -185,7 +185,8 @@ def test_the_trainer_flow_in_a_real_browser(
         # Rep table (or the no-reps note), one row per rep with a verdict.
         reps = _by_css(driver, ".st-key-latest-reps")[0]
         assert "Rep by rep" in reps.text
-        rows = reps.find_elements("css selector", "[data-testid='stTable'] tbody tr")
+        tables = reps.find_elements("css selector", "[data-testid='stTable']")
+        rows = tables[0].find_elements("css selector", "tbody tr") if tables else []
         assert len(rows) == len(report.reps)
         if report.reps:
             assert "Verdict" in reps.text

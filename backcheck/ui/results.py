@@ -158,9 +158,11 @@ def _reps_or_hold(record: SessionRecord, *, key: str) -> None:
         st.markdown("**Rep by rep**")
         if not report.view.judgeable:
             st.caption("No verdicts: the back can't be judged from this angle.")
-        rows = rep_rows(report)
+        rows = rep_rows(report, compact=True)
         if rows:
             st.table(pd.DataFrame(rows), hide_index=True)
+            with st.expander("All measures per rep"):
+                st.table(pd.DataFrame(rep_rows(report)), hide_index=True)
         else:
             st.info(
                 "No complete reps were found in this clip. Film the whole set from the "

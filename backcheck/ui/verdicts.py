@@ -68,8 +68,13 @@ def _fmt(v: Any, unit: str = "°") -> str:
     return "–"
 
 
-def rep_rows(report: Report) -> list[dict[str, str]]:
-    """One row per rep for the table: number, time, verdict and the metrics present."""
+# The columns of the compact rep table (phones): the verdict and the back's numbers.
+COMPACT = ("Rep", "Time", "Verdict", "Back rounding", "Lean back")
+
+
+def rep_rows(report: Report, *, compact: bool = False) -> list[dict[str, str]]:
+    """One row per rep for the table: number, time, verdict and the metrics present
+    (`compact`: only the `COMPACT` columns)."""
     # Only the metrics a coach reads at a glance; the rest stay in report.json.
     present = [(k, title) for k, title in REP_METRICS if any(k in r.metrics for r in report.reps)]
     rows = []
@@ -80,7 +85,8 @@ def rep_rows(report: Report) -> list[dict[str, str]]:
             "Verdict": rep_verdict(report, r.index),
         }
         for k, title in present:
-            row[title] = _fmt(r.metrics.get(k))
+            if not compact or title in COMPACT:
+                row[title] = _fmt(r.metrics.get(k))
         rows.append(row)
     return rows
 
