@@ -84,9 +84,9 @@ _REASONS = {
         "to the phone and keep the phone still."
     ),
     "hidden": (
-        "The lifter's {parts} are hidden for much of the clip: film from the side with a "
-        "clear view of the whole body, in good light, with nothing between the phone and "
-        "the lifter."
+        "The lifter's {parts} can't be seen for much of the clip: film from the side with "
+        "the whole body, head to feet, in frame and in clear view (nothing between the "
+        "phone and the lifter), in good light."
     ),
     "cut_off": (
         "The lifter's {parts} are out of frame for much of the clip: step the phone back so "
@@ -229,11 +229,11 @@ def estimate_yaw(
 def _key_part_status(
     track: PoseTrack, side: Side, thresholds: ViewThresholds
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per key part, (T,) bool arrays (outside the frame, hidden) under its `KEY_PARTS` rule.
+    """Per key part, (T,) bool arrays (lost, hidden) under its `KEY_PARTS` rule.
 
-    "Outside" covers a landmark placed beyond the frame edge or not placed at all (NaN,
-    which includes positions removed by a visibility gate); "hidden" a landmark inside
-    the frame with visibility below `min_visibility`, for parts that must be seen.
+    Lost: the part fails its rule in that frame. Hidden: the lost part was not placed
+    outside the frame but is not visible (or its position was removed by a visibility
+    gate, so where it was is unknown); the rest of lost is cut off by the frame edge.
     """
     m = thresholds.frame_margin_px
     out = {}
@@ -242,12 +242,13 @@ def _key_part_status(
         x = track.image[:, lm, 0]
         y = track.image[:, lm, 1]
         vis = track.visibility[:, lm]
+        placed = np.isfinite(x) & np.isfinite(y)
         with np.errstate(invalid="ignore"):
             inside = (x >= -m) & (x <= track.width + m) & (y >= -m) & (y <= track.height + m)
-            seen = vis >= thresholds.min_visibility
-        outside = ~inside  # NaN compares False: not placed counts as outside
-        hidden = inside & ~seen if rule == "seen" else np.zeros_like(inside)
-        out[part] = (outside, hidden)
+            low = ~(vis >= thresholds.min_visibility)
+        outside = placed & ~inside
+        unseen = ~placed | (low if rule == "seen" else np.zeros_like(low))
+        out[part] = (outside | unseen, unseen & ~outside)
     return out
 
 
@@ -264,7 +265,7 @@ def view_evidence(
     steady = float(np.mean(measured <= thresholds.judgeable_max_yaw_deg)) if measured.size else 0.0
     status = _key_part_status(track, side, thresholds)
     if person_frames:
-        lost = {k: (o | h)[found] for k, (o, h) in status.items()}
+        lost = {k: lo[found] for k, (lo, _) in status.items()}
         complete = float(np.mean(~np.any(np.stack(list(lost.values())), axis=0)))
         missing_frac = {k: float(np.mean(v)) for k, v in lost.items()}
         hidden_frac = {k: float(np.mean(h[found])) for k, (_, h) in status.items()}
@@ -305,7 +306,7 @@ def classify_view(
     frames, the camera is front-on or too oblique, the person turns away from side-on for
     much of the clip, or a `KEY_PARTS` landmark of the near side fails its rule (out of
     frame; shoulder, hip or knee hidden) in too many frames. Pass the track before
-    visibility gating if you can: a gated (NaN) ankle counts as out of frame. `facing` is
+    visibility gating if you can: a gated (NaN) ankle counts as hidden. `facing` is
     given when the view is side-on enough to read it (None for front and clearly oblique
     views).
     """

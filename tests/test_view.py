@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from metrics.clean import clean_track
 from metrics.landmarks import Landmark as L
 from metrics.view import (
     THRESHOLDS,
@@ -82,6 +83,15 @@ def test_cut_off_feet_not_judgeable() -> None:
     assert v.reason and "feet" in v.reason and "whole body" in v.reason
 
 
+def test_cut_off_after_cleaning_is_still_not_judgeable() -> None:
+    # The visibility gate removes the out-of-frame ankles' positions: where they were is
+    # unknown, so they count as not seen.
+    tr = clean_track(make_track(HINGE, facing="left", hip_px=(800.0, 1300.0)))
+    v = classify_view(tr)
+    assert v.camera == "side" and not v.judgeable
+    assert v.reason and "feet can't be seen" in v.reason and "head to feet" in v.reason
+
+
 def test_briefly_cut_off_is_still_judgeable() -> None:
     # The shoulder leaves the top of the frame for a third of the clip (e.g. at lockout).
     tr = make_track(HINGE, facing="right", hip_px=(800.0, 240.0))
@@ -113,4 +123,4 @@ def test_hidden_knee_is_not_judgeable_but_an_ankle_behind_a_plate_is() -> None:
     vis[:, L.RIGHT_KNEE] = 0.25
     v = classify_view(replace(tr, visibility=vis))
     assert v.camera == "side" and not v.judgeable
-    assert v.reason and "knees are hidden" in v.reason
+    assert v.reason and "knees can't be seen" in v.reason
