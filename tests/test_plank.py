@@ -457,3 +457,33 @@ def test_oblique_plank_report_round_trips_with_null_line_values_and_a_clean_summ
     assert d["exercise_reason"] == "chosen by the user" and d["fatigue"] is None
     text = summary_text(Report.from_dict(d))
     assert "Hold 12.4 s" in text and "nan" not in text
+
+
+def test_live_path_with_its_one_euro_filter_agrees_with_the_upload_path() -> None:
+    """metrics.live runs the same HoldTimer on causally smoothed landmarks."""
+    from metrics.live import LiveAnalyzer, PoseSample
+
+    track = raw("yogai_high_plank")
+    batch = analysis("yogai_high_plank").result
+    assert batch.hold is not None
+    live = LiveAnalyzer("plank")
+    starts, flags = [], ()
+    for i in range(len(track)):
+        ok = bool(track.found[i])
+        state = live.update(
+            PoseSample(
+                t=float(track.t[i]),
+                image=track.image[i] if ok else None,
+                world=track.world[i] if ok else None,
+                visibility=track.visibility[i] if ok else None,
+            )
+        )
+        if state.hold_s is not None:
+            starts.append(state.t - state.hold_s)
+        flags = state.flags
+    assert starts and starts[0] == pytest.approx(batch.hold.start_s, abs=0.2)
+    (sag,) = [f for f in flags if f.code == "hip_sag"]
+    (want,) = batch.flags
+    assert sag.start_s == pytest.approx(want.start_s, abs=0.2)
+    assert sag.end_s == pytest.approx(want.end_s, abs=0.2)
+    assert sag.value == pytest.approx(want.value, abs=3.0)
