@@ -468,7 +468,8 @@ def test_live_path_with_its_one_euro_filter_agrees_with_the_upload_path() -> Non
     assert batch.hold is not None
     live = LiveAnalyzer("plank")
     starts, flags = [], ()
-    for i in range(len(track)):
+    # From the tabletop (5 s) to after the sag (19 s), to keep the test short.
+    for i in np.flatnonzero((track.t >= 5.0) & (track.t <= 19.0)):
         ok = bool(track.found[i])
         state = live.update(
             PoseSample(
@@ -482,7 +483,7 @@ def test_live_path_with_its_one_euro_filter_agrees_with_the_upload_path() -> Non
             starts.append(state.t - state.hold_s)
         flags = state.flags
     assert starts and starts[0] == pytest.approx(batch.hold.start_s, abs=0.2)
-    (sag,) = [f for f in flags if f.code == "hip_sag"]
+    (sag,) = [f for f in flags if f.code == "hip_sag"]  # closed by 19 s
     (want,) = batch.flags
     assert sag.start_s == pytest.approx(want.start_s, abs=0.2)
     assert sag.end_s == pytest.approx(want.end_s, abs=0.2)
