@@ -88,7 +88,9 @@ def analyze_track(
     thresholds = thresholds or thresholds_for(profile)
     profile = profile or ClientProfile()
     cleaned = clean_track(track)
-    view = classify_view(cleaned)
+    # The view check reads raw visibility: cleaning blanks an ankle hidden behind a plate,
+    # which is still in frame and does not stop the back being judged.
+    view = classify_view(track)
     angles = compute_angles(cleaned, facing=view.facing)
     if exercise == "auto":
         chosen, reason = detect_exercise(angles, cleaned)
