@@ -22,12 +22,13 @@ from metrics.landmarks import SIDE_PARTS, Landmark
 from metrics.plank import (
     HoldTimer,
     PlankInputs,
+    PlankRow,
     PlankSettings,
     plank_posture,
     row_posture,
 )
 from metrics.profile import ClientProfile
-from metrics.report import Flag
+from metrics.report import Flag, Hold
 from metrics.thresholds import thresholds_for
 from metrics.track import PoseTrack
 
@@ -467,7 +468,8 @@ def test_live_path_with_its_one_euro_filter_agrees_with_the_upload_path() -> Non
     batch = analysis("yogai_high_plank").result
     assert batch.hold is not None
     live = LiveAnalyzer("plank")
-    starts, flags = [], ()
+    starts: list[float] = []
+    flags: tuple[Flag, ...] = ()
     # From the tabletop (5 s) to after the sag (19 s), to keep the test short.
     for i in np.flatnonzero((track.t >= 5.0) & (track.t <= 19.0)):
         ok = bool(track.found[i])
@@ -488,3 +490,45 @@ def test_live_path_with_its_one_euro_filter_agrees_with_the_upload_path() -> Non
     assert sag.start_s == pytest.approx(want.start_s, abs=0.2)
     assert sag.end_s == pytest.approx(want.end_s, abs=0.2)
     assert sag.value == pytest.approx(want.value, abs=3.0)
+
+
+def _rows(spec: list[tuple[float, bool, float]], fps: float = 30.0) -> list[PlankRow]:
+    """Rows from (seconds, in plank position, body line) pieces, one after another."""
+    rows, t = [], 0.0
+    for seconds, plank, line in spec:
+        for _ in range(int(round(seconds * fps))):
+            knee = 178.0 if plank else 95.0
+            rows.append(PlankRow(t, line, knee, math.nan, 190.0, 0.3, 1.8))
+            t += 1.0 / fps
+    return rows
+
+
+def _run(rows: list[PlankRow]) -> list[Hold]:
+    timer = HoldTimer(PlankSettings.from_thresholds(thresholds_for()))
+    for r in rows:
+        timer.update(r)
+    return sorted((h.hold for h in timer.result().holds), key=lambda h: h.start_s)
+
+
+def test_timer_needs_a_second_in_position_and_dates_the_start_back() -> None:
+    assert _run(_rows([(2.0, False, -10.0), (0.9, True, -10.0), (2.0, False, -10.0)])) == []
+    (hold,) = _run(_rows([(2.0, False, -10.0), (1.2, True, -10.0), (2.0, False, -10.0)]))
+    assert hold.start_s == pytest.approx(2.0, abs=0.02)
+    assert hold.duration_s == pytest.approx(1.2 - 1 / 30, abs=0.02)
+
+
+def test_timer_rides_out_breaks_up_to_exit_s_and_splits_on_longer_ones() -> None:
+    (one,) = _run(_rows([(5.0, True, -10.0), (0.4, False, -10.0), (5.0, True, -10.0)]))
+    assert one.start_s == 0.0 and one.duration_s == pytest.approx(10.4 - 1 / 30, abs=0.02)
+    assert one.in_tolerance_s == pytest.approx(one.duration_s, abs=0.02)
+    first, second = _run(_rows([(5.0, True, -10.0), (0.7, False, -10.0), (6.0, True, -10.0)]))
+    assert first.end_s == pytest.approx(5.0 - 1 / 30, abs=0.02)
+    assert second.start_s == pytest.approx(5.7, abs=0.02)
+
+
+def test_time_in_tolerance_counts_only_frames_inside_the_band() -> None:
+    # 4 s straight, 2 s at +14° (sag side, out of the -20..+10 band), 4 s straight.
+    (hold,) = _run(_rows([(4.0, True, -8.0), (2.0, True, 14.0), (4.0, True, -8.0)]))
+    assert hold.duration_s - hold.in_tolerance_s == pytest.approx(2.0, abs=0.05)
+    assert hold.worst_line_deg == 14.0
+    assert hold.mean_line_deg == pytest.approx((8 * -8.0 + 2 * 14.0) / 10, abs=0.1)
