@@ -5,8 +5,8 @@
 - `spine_extension`: leaning back past upright at lockout.
 - `knee_dominant`: the hinge turns into a squat: at the deepest point most of the hip bend
   comes from the thighs tipping forward rather than the trunk (hips sit down, not back).
-- `hips_rise_early`: the hips rise before the chest: from the moment the shoulders are
-  lowest, the trunk tips further forward instead of rising with the hips.
+- `hips_rise_early`: the hips rise before the chest: once the hips start up, the trunk
+  tips further forward instead of rising with them.
 
 Values are per rep; a rep is flagged when its value reaches the flag's `mild` threshold
 (thresholds.toml, scaled by the client profile). No form flag is raised when the camera
@@ -58,8 +58,10 @@ class HingeParams:
     # Lockout: how long after reaching the top leaning back is looked for.
     lockout_window_s: float = 1.5
     # Hips rising early: for a pull from the floor, how far before lift-off to look for
-    # the lowest shoulder position (the hips may rise before the bar leaves the floor).
+    # the hips' lowest position (they may rise before the bar leaves the floor)...
     rise_lookback_s: float = 1.0
+    # ...and the hip angle still closing faster than this (deg/s) is still the descent.
+    closing_deg_s: float = 5.0
     # Knee dominance is only judged on reps that bend the hip at least this much.
     min_hip_flexion_deg: float = 60.0
 
@@ -98,7 +100,7 @@ def analyze_hinge(
         [classify_zone(r, rep_params) == "bottom" for r in rep_rows(angles, hip_far)], bool
     )
     judge = view.judgeable
-    shoulder_y = track.image[:, SIDE_PARTS["shoulder"][0 if angles.side == "left" else 1], 1]
+    hip_y = track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1]
     reps: list[Rep] = []
     flags: list[Flag] = []
     for k, seg in enumerate(segments):
@@ -107,7 +109,7 @@ def analyze_hinge(
             "spine_flexion": _flexion(seg, shape, bottom_zone, angles.t, params),
             "spine_extension": _extension(seg, shape, nxt, angles.t, params),
             "knee_dominant": _knee_dominance(seg, angles, bottom_zone, params),
-            "hips_rise_early": _hips_rise(seg, angles, shoulder_y, params),
+            "hips_rise_early": _hips_rise(seg, angles, hip_y, params),
         }
         rep_flags: list[Flag] = []
         if judge:
@@ -241,13 +243,15 @@ def _knee_dominance(
 
 
 def _hips_rise(
-    seg: RepSegment, angles: Angles, shoulder_y: np.ndarray, params: HingeParams
+    seg: RepSegment, angles: Angles, hip_y: np.ndarray, params: HingeParams
 ) -> RepMeasure | None:
-    """How far the trunk tips forward after the shoulders' lowest point (deg).
+    """How far the trunk tips forward once the hips start to rise (deg).
 
-    In a good pull chest and hips rise together and the trunk only becomes more upright;
-    hips that rise first tip it further forward. The lowest shoulder is found in image
-    pixels (the camera is still), so it needs no ankle.
+    In a good pull chest and hips rise together and the trunk only becomes more upright.
+    When the hips lead (the knees straighten first) the trunk tips further forward. The
+    reference is the hips' lowest point (image pixels: the camera is still, no ankle
+    needed), moved on while the hip angle is still closing (the upper body still going
+    down is the end of the descent, not the rise).
     """
     if not (seg.pull_seen and seg.lockout_seen):
         return None
@@ -255,16 +259,19 @@ def _hips_rise(
     lo = seg.start_i
     if not seg.from_top:
         lo = max(lo, int(np.searchsorted(t, t[seg.bottom_i] - params.rise_lookback_s)))
-    y = shoulder_y[lo : seg.end_i + 1]
+    y = hip_y[lo : seg.end_i + 1]
     if not np.isfinite(y).any():
         return None
-    k = lo + int(np.nanargmax(y))  # image y grows downward: the lowest shoulder
+    k = lo + int(np.nanargmax(y))  # image y grows downward: the hips' lowest point
+    hip = angles.hip
+    while k < seg.end_i and hip[k + 1] < hip[k] - params.closing_deg_s * (t[k + 1] - t[k]):
+        k += 1
     trunk = angles.trunk[k : seg.end_i + 1]
     if not np.isfinite(trunk).any() or not math.isfinite(angles.trunk[k]):
         return None
     j = k + int(np.nanargmax(trunk))
     value = float(angles.trunk[j] - angles.trunk[k])
-    # the episode: from the lowest shoulder until the trunk is back where it started
+    # the episode: from the start of the rise until the trunk is back where it started
     end = j
     while end < seg.end_i and angles.trunk[end + 1] > angles.trunk[k]:
         end += 1

@@ -1,0 +1,192 @@
+"""Hinge rules end to end on tracks: flags, values, severities, the profile, abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metrics.analysis import TrackAnalysis, analyze_track, build_report
+from metrics.profile import ClientProfile
+from metrics.report import Flag, ModelInfo, SourceInfo, validate_report_dict
+from metrics.track import PoseTrack
+from tests.hingefigure import SQUAT, hinge_set, rep_phases
+
+TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
+
+
+def _run(track: PoseTrack, profile: ClientProfile | None = None) -> TrackAnalysis:
+    return analyze_track(track, exercise="hinge", profile=profile)
+
+
+def _flags(a: TrackAnalysis, code: str) -> list[Flag]:
+    return [f for f in a.result.flags if f.code == code]
+
+
+def test_a_flat_back_set_has_reps_and_no_flags() -> None:
+    a = _run(hinge_set(rep_phases(3), noise_px=1.0))
+    assert len(a.result.reps) == 3
+    assert a.result.flags == []
+    m = a.result.reps[0].metrics
+    assert m["trunk_max_deg"] == pytest.approx(60.0, abs=2.0)
+    assert m["hip_min_deg"] == pytest.approx(70.0, abs=2.0)
+    assert m["knee_min_deg"] == pytest.approx(140.0, abs=2.0)
+    assert m["spine_flexion_deg"] == pytest.approx(0.0, abs=1.5)
+    assert m["spine_extension_deg"] == pytest.approx(0.0, abs=1.0)
+    # phases: 1.0 s down, 0.3 s hold, 0.8 s up; the counter's start and lockout are the
+    # edges of the standing zone, a little inside those
+    assert m["descent_s"] == pytest.approx(1.07, abs=0.15)
+    assert m["ascent_s"] == pytest.approx(0.37, abs=0.15)
+    assert m["hips_rise_deg"] == pytest.approx(0.0, abs=1.0)
+    assert m["thigh_share_pct"] == pytest.approx(100 * (110 - 60) / 110, abs=3.0)
+    praise = a.cues[0]
+    assert praise.code == "praise" and len(a.cues) == 1
+
+
+@pytest.mark.parametrize(("fold", "severity"), [(14.0, "mild"), (26.0, "marked")])
+def test_a_rounded_back_is_flagged_on_every_rep(fold: float, severity: str) -> None:
+    a = _run(hinge_set(rep_phases(3), fold_deg=fold))
+    flags = _flags(a, "spine_flexion")
+    assert [f.rep for f in flags] == [1, 2, 3]
+    for f, rep in zip(flags, a.result.reps, strict=True):
+        assert f.severity == severity
+        assert f.value == pytest.approx(fold, abs=0.5)
+        assert f.threshold == 10.0 and f.unit == "deg"
+        assert rep.start_s <= f.start_s <= f.peak_s <= f.end_s <= rep.end_s
+        assert "spine_flexion" in rep.flags
+    cue = next(c for c in a.cues if c.code == "spine_flexion")
+    assert "every rep" in cue.text and cue.priority == 1
+    assert a.result.columns["spine_flexion_deg"].shape == (len(a.angles),)
+
+
+def test_the_profile_tightens_the_flexion_threshold() -> None:
+    track = hinge_set(rep_phases(2), fold_deg=8.0)
+    assert _flags(_run(track), "spine_flexion") == []
+    # flexion-intolerant: 10 × 0.7 = 7 deg
+    tight = _flags(_run(track, ClientProfile(flexion_intolerant=True)), "spine_flexion")
+    assert [f.severity for f in tight] == ["mild", "mild"]
+    assert tight[0].threshold == pytest.approx(7.0)
+    # extension-intolerant tightens the other direction only
+    assert _flags(_run(track, ClientProfile(extension_intolerant=True)), "spine_flexion") == []
+    # strict: 10 × 0.8 = 8
+    assert len(_flags(_run(track, ClientProfile(strictness="strict")), "spine_flexion")) == 2
+
+
+def test_a_saved_neutral_moves_the_judgement() -> None:
+    track = hinge_set(rep_phases(1), fold_deg=6.0)
+    own = _run(track).result.extra["spine"]["neutral_deg"]
+    # the client's calibrated neutral is 5 deg flatter than what this clip stands at
+    profile = ClientProfile(neutral={"spine_curve_deg": own - 5.0})
+    a = _run(track, profile)
+    assert a.result.extra["spine"]["neutral_source"] == "profile"
+    (f,) = _flags(a, "spine_flexion")
+    assert f.value == pytest.approx(11.0, abs=0.5)
+
+
+def test_leaning_back_at_lockout_is_extension() -> None:
+    a = _run(hinge_set(rep_phases(2), lean_back_deg=25.0))
+    flags = _flags(a, "spine_extension")
+    assert [(f.rep, f.severity) for f in flags] == [(1, "marked"), (2, "marked")]
+    for f, rep in zip(flags, a.result.reps, strict=True):
+        assert f.value == pytest.approx(25.0, abs=1.5)
+        assert f.peak_s >= rep.end_s  # at lockout, after the rep's top is reached
+    assert _flags(a, "spine_flexion") == []
+
+
+def test_a_squatted_hinge_is_knee_dominant() -> None:
+    a = _run(hinge_set(rep_phases(3), pose=SQUAT))
+    flags = _flags(a, "knee_dominant")
+    assert [f.rep for f in flags] == [1, 2, 3]
+    # trunk 20 of a 95 deg hip bend: the thighs make 79% of it
+    assert flags[0].value == pytest.approx(100 * 75 / 95, abs=2.0)
+    assert flags[0].unit == "%" and flags[0].severity == "mild"
+
+
+def test_hips_rising_ahead_of_the_chest() -> None:
+    a = _run(hinge_set(rep_phases(3), rise_tip_deg=22.0))
+    flags = _flags(a, "hips_rise_early")
+    assert [f.rep for f in flags] == [1, 2, 3]
+    for f, rep in zip(flags, a.result.reps, strict=True):
+        assert f.value == pytest.approx(20.0, abs=4.0)
+        assert rep.bottom_s - 0.5 <= f.start_s <= f.peak_s <= f.end_s <= rep.end_s
+    assert _flags(_run(hinge_set(rep_phases(3))), "hips_rise_early") == []
+
+
+def test_no_form_flags_from_the_front_but_reps_are_counted() -> None:
+    track = hinge_set(rep_phases(3), fold_deg=30.0, lean_back_deg=25.0, yaw_deg=75.0)
+    a = _run(track)
+    assert not a.view.judgeable and a.view.reason
+    assert a.result.flags == []
+    assert all(r.metrics["spine_flexion_deg"] is None for r in a.result.reps)
+    assert np.isnan(a.result.columns["spine_flexion_deg"]).all()
+    assert a.result.extra["spine"]["judged"] is False
+    assert [c.code for c in a.cues] == ["praise", "camera"]
+
+
+def test_report_with_hinge_results_validates() -> None:
+    a = _run(hinge_set(rep_phases(2), fold_deg=25.0))
+    src = SourceInfo("x.mp4", 6.0, 180, 30.0, False, 1600, 1600, 0, "h264")
+    report = build_report(a, src, ModelInfo("pose_landmarker_full", "0" * 64))
+    d = report.to_dict()
+    assert validate_report_dict(d) == []
+    assert d["spine"]["neutral_source"] == "standing"
+    assert d["reps"][0]["metrics"]["spine_flexion_deg"] == pytest.approx(25.0, abs=0.5)
+    cols = a.columns()
+    for name in ("rep", "phase", "spine_flexion_deg", "spine_curve_deg", "lean_back_deg"):
+        assert cols[name].shape == (len(a.angles),)
+
+
+# --- saved real tracks -------------------------------------------------------------------
+
+
+def _real(stem: str) -> TrackAnalysis:
+    return analyze_track(PoseTrack.load(TRACKS / f"{stem}.npz"))
+
+
+def _by_code(a: TrackAnalysis) -> dict[str, list[int | None]]:
+    out: dict[str, list[int | None]] = {}
+    for f in a.result.flags:
+        out.setdefault(f.code, []).append(f.rep)
+    return out
+
+
+# stem → flags per rep as labelled in clips.csv (the saved cuts hold the first reps)
+EXPECTED: dict[str, dict[str, list[int | None]]] = {
+    "0016c_1": {},
+    "0016r_1": {"spine_flexion": [1, 2, 3]},
+    "0016h_1": {"hips_rise_early": [2, 3]},  # labelled on reps 2-10
+    "0016k_1": {"knee_dominant": [1, 2, 3]},
+    "posereader_good": {},
+    "posereader_bad": {"spine_flexion": [1]},
+    "yfgd_good_02": {"spine_extension": [1]},
+    "0016c_2": {},  # oblique: abstains
+    "deadlift_front_view": {},  # front: abstains
+    "yfgd_bad_05": {},  # rises out of the top of the frame: lockout not seen
+}
+
+
+@pytest.mark.parametrize("stem", sorted(EXPECTED))
+def test_flags_on_saved_real_tracks(stem: str) -> None:
+    a = _real(stem)
+    assert a.exercise == "hinge"
+    assert _by_code(a) == EXPECTED[stem]
+
+
+def test_real_values_and_severities() -> None:
+    (bad,) = _real("posereader_bad").result.flags
+    assert (bad.severity, bad.value) == ("marked", pytest.approx(48.0, abs=6.0))
+    ext = _flags(_real("yfgd_good_02"), "spine_extension")[0]
+    assert ext.value == pytest.approx(21.0, abs=3.0)  # leans back ~21 deg past vertical
+    hips = _flags(_real("0016h_1"), "hips_rise_early")
+    assert [f.value for f in hips] == pytest.approx([18.8, 20.7], abs=3.0)
+    knees = _flags(_real("0016k_1"), "knee_dominant")
+    assert all(74.0 <= f.value <= 82.0 for f in knees)
+
+
+@pytest.mark.parametrize("stem", ["0016c_2", "deadlift_front_view"])
+def test_abstentions_keep_a_reason_a_coach_can_act_on(stem: str) -> None:
+    a = _real(stem)
+    assert not a.view.judgeable
+    assert a.view.reason and ("side" in a.view.reason or "frame" in a.view.reason)
+    assert a.result.extra["spine"]["judged"] is False

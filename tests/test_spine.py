@@ -1,0 +1,172 @@
+"""Back shape: exact angles on constructed outlines, the neutral, and real rounded backs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metrics.angles import compute_angles
+from metrics.clean import clean_track
+from metrics.reps import far_hip, segment_reps
+from metrics.spine import (
+    DEFAULT_PARAMS,
+    NEUTRAL_CURVE_KEY,
+    NEUTRAL_TRUNK_KEY,
+    calibrate_neutral,
+    outline_angles,
+    running_median,
+    spine_shape,
+)
+from metrics.track import BACK_STATIONS, PoseTrack
+from metrics.view import classify_view
+from tests.hingefigure import Phase, hinge_set, rep_phases
+
+TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
+
+
+def _unit(deg: float) -> np.ndarray:
+    return np.array([math.cos(math.radians(deg)), math.sin(math.radians(deg))])
+
+
+def _outline(low_deg: float, up_deg: float, head_deg: float, scale: float = 100.0):
+    """Body-frame outline: stations 0–5 along `low_deg`, 5–10 along `up_deg`, the ear
+    from station 8 along `head_deg`."""
+    pts = np.zeros((len(BACK_STATIONS), 2))
+    step = scale / 10.0
+    for k in range(1, len(BACK_STATIONS)):
+        pts[k] = pts[k - 1] + step * _unit(low_deg if k <= 5 else up_deg)
+    ear = pts[8] + 0.4 * scale * _unit(head_deg)
+    return pts[None], ear[None]
+
+
+@pytest.mark.parametrize("trunk_dir", [90.0, 30.0, 0.0, -20.0])
+@pytest.mark.parametrize("scale", [40.0, 400.0])
+def test_curve_and_bend_are_exact_and_invariant(trunk_dir: float, scale: float) -> None:
+    # The lower back points along trunk_dir; the upper back turns 12 deg toward the chest
+    # (clockwise), the head another 20 deg: bend 12, curve 32, at any inclination and size.
+    contour, ear = _outline(trunk_dir, trunk_dir - 12.0, trunk_dir - 32.0, scale)
+    curve, bend = outline_angles(contour, ear)
+    assert bend[0] == pytest.approx(12.0, abs=1e-6)
+    assert curve[0] == pytest.approx(32.0, abs=1e-6)
+
+
+def test_an_arch_is_negative_and_missing_points_give_nan() -> None:
+    contour, ear = _outline(40.0, 55.0, 60.0)
+    curve, bend = outline_angles(contour, ear)
+    assert bend[0] == pytest.approx(-15.0, abs=1e-6)
+    assert curve[0] == pytest.approx(-20.0, abs=1e-6)
+    holes = contour.copy()
+    holes[0, 1:4] = np.nan  # only 2 lower-back stations left
+    curve, bend = outline_angles(holes, ear)
+    assert np.isnan(curve[0]) and np.isnan(bend[0])
+    no_ear = np.full_like(ear, np.nan)
+    curve, bend = outline_angles(contour, no_ear)
+    assert np.isnan(curve[0]) and bend[0] == pytest.approx(-15.0, abs=1e-6)
+
+
+def test_running_median_drops_a_flicker_and_keeps_gaps() -> None:
+    t = np.arange(30) / 30.0
+    x = np.full(30, 5.0)
+    x[10] = 60.0  # one frame of mask flicker
+    x[20:23] = np.nan
+    y = running_median(x, t, 0.3)
+    assert np.nanmax(y) == pytest.approx(5.0)
+    assert np.isnan(y[20:23]).all() and np.isfinite(y[:20]).all()
+
+
+def _shape(track: PoseTrack, neutral: dict[str, float] | None = None):
+    cleaned = clean_track(track)
+    view = classify_view(cleaned)
+    angles = compute_angles(cleaned, facing=view.facing)
+    return cleaned, angles, spine_shape(cleaned, angles, neutral=neutral)
+
+
+@pytest.mark.parametrize("facing", ["right", "left"])
+def test_flexion_is_the_fold_relative_to_the_standing_neutral(facing: str) -> None:
+    track = hinge_set(rep_phases(2), facing=facing, fold_deg=18.0)  # type: ignore[arg-type]
+    _, angles, shape = _shape(track)
+    assert shape.neutral_source == "standing"
+    stand = angles.trunk < 5.0
+    bottom = angles.trunk > 55.0
+    assert np.nanmedian(shape.flexion_deg[stand]) == pytest.approx(0.0, abs=0.5)
+    assert np.nanmedian(shape.flexion_deg[bottom]) == pytest.approx(18.0, abs=0.5)
+    # a flat back keeps its shape all the way down
+    _, angles, flat = _shape(hinge_set(rep_phases(2), facing=facing))  # type: ignore[arg-type]
+    assert np.nanmax(np.abs(flat.flexion_deg)) < 1.0
+
+
+def test_where_the_neutral_comes_from() -> None:
+    track = hinge_set(rep_phases(1), fold_deg=18.0)
+    _, _, own = _shape(track)
+    # the profile's saved neutral wins: 6 deg lower, so every flexion reads 6 deg more
+    _, _, saved = _shape(track, {NEUTRAL_CURVE_KEY: own.neutral_deg - 6.0})
+    assert saved.neutral_source == "profile"
+    np.testing.assert_allclose(saved.flexion_deg, own.flexion_deg + 6.0, atol=1e-9)
+    # no standing frames (a clip that starts and ends bent over): the default
+    bent = hinge_set([Phase("bottom", 2.0)], fold_deg=18.0)
+    _, _, default = _shape(bent)
+    assert default.neutral_source == "default"
+    assert default.neutral_deg == DEFAULT_PARAMS.default_neutral_deg
+
+
+def test_a_slumped_standing_posture_is_not_taken_as_neutral() -> None:
+    # Folded even when standing: the standing value is held within the band of the default.
+    track = hinge_set(rep_phases(1), fold_deg=30.0, fold_from_depth=-1.0)
+    _, _, shape = _shape(track)
+    limit = DEFAULT_PARAMS.default_neutral_deg + DEFAULT_PARAMS.neutral_band_deg
+    assert shape.neutral_source == "standing"
+    assert shape.neutral_deg == pytest.approx(limit)
+
+
+def test_lean_back_is_read_from_the_trunk() -> None:
+    track = hinge_set(rep_phases(1), lean_back_deg=24.0)
+    _, angles, shape = _shape(track)
+    assert np.nanmax(shape.lean_back_deg) == pytest.approx(24.0, abs=1.0)
+    # measured from the lifter's own upright when the profile has it
+    _, _, own = _shape(track, {NEUTRAL_TRUNK_KEY: -5.0})
+    assert np.nanmax(own.lean_back_deg) == pytest.approx(19.0, abs=1.0)
+
+
+def test_calibrate_neutral_from_a_standing_clip() -> None:
+    track = hinge_set([Phase("top", 2.0)])
+    cleaned, angles, shape = _shape(track)
+    neutral = calibrate_neutral(cleaned, angles)
+    assert neutral[NEUTRAL_CURVE_KEY] == pytest.approx(shape.neutral_deg, abs=0.1)
+    assert neutral[NEUTRAL_TRUNK_KEY] == pytest.approx(0.0, abs=0.5)
+    bent = hinge_set([Phase("bottom", 2.0)])
+    c2 = clean_track(bent)
+    assert calibrate_neutral(c2, compute_angles(c2)) == {}
+
+
+# --- real backs --------------------------------------------------------------------------
+
+
+def _rep_flexion(stem: str) -> list[float]:
+    """Per rep: 80th percentile of flexion over the rep's bent-over frames."""
+    track = PoseTrack.load(TRACKS / f"{stem}.npz")
+    cleaned, angles, shape = _shape(track)
+    out = []
+    for rep in segment_reps(angles, hip_far=far_hip(cleaned, angles)):
+        lo = rep.start_i if rep.from_top else rep.bottom_i - 15
+        window = slice(max(lo, 0), rep.end_i + 1)
+        bent = angles.trunk[window] >= 40.0
+        values = shape.flexion_deg[window][bent]
+        out.append(float(np.nanpercentile(values, 80)))
+    return out
+
+
+def test_real_rounded_backs_read_far_past_flat_ones() -> None:
+    # posereader_bad: humped back and hanging head; posereader_good: flat, head up.
+    (bad,) = _rep_flexion("posereader_bad")
+    (good,) = _rep_flexion("posereader_good")
+    assert bad == pytest.approx(48.0, abs=6.0)
+    assert good < -10.0
+    # 0016r_1 (rounded at every bottom) against 0016c_1 (same room, flat back)
+    rounded = _rep_flexion("0016r_1")
+    flat = _rep_flexion("0016c_1")
+    assert min(rounded) > 10.0
+    assert max(flat) < 6.0
+    assert min(rounded) - max(flat) > 8.0
