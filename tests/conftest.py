@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,21 @@ def analysed_clips(
         except AnalysisError as err:
             outputs[row["file"]] = str(err)
     return outputs
+
+
+@pytest.fixture(scope="session")
+def clip_tracks(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """A folder of `<clip stem>.npz` raw tracks for every labelled clip.
+
+    $BACKCHECK_TRACKS_DIR when set (tracks saved earlier); otherwise the tracks this
+    session's `analysed_clips` wrote, so the pose model runs once per clip per session.
+    """
+    env = os.environ.get("BACKCHECK_TRACKS_DIR", "").strip()
+    if env:
+        return Path(env)
+    outputs = request.getfixturevalue("analysed_clips")
+    folder = tmp_path_factory.mktemp("tracks")
+    for clip, out in outputs.items():
+        if isinstance(out, Path) and (out / "track.npz").exists():
+            (folder / f"{Path(clip).stem}.npz").symlink_to(out / "track.npz")
+    return folder

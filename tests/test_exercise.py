@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,6 @@ from tests.stickfigure import make_track, plank_pose
 
 TRACKS = Path(__file__).resolve().parent / "data" / "tracks"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-ALL_TRACKS = os.environ.get("BACKCHECK_TRACKS_DIR")
 
 
 def _kinds() -> dict[str, str]:
@@ -58,12 +56,11 @@ def test_auto_detection_on_saved_tracks(stem: str) -> None:
     _check(TRACKS / f"{stem}.npz", stem)
 
 
-@pytest.mark.skipif(not ALL_TRACKS, reason="BACKCHECK_TRACKS_DIR not set")
+@pytest.mark.clips
 @pytest.mark.parametrize("stem", sorted(KINDS))
-def test_auto_detection_on_every_labelled_clip(stem: str) -> None:
-    path = Path(ALL_TRACKS or "") / f"{stem}.npz"
-    if not path.exists():
-        pytest.skip(f"no track {path.name}")
+def test_auto_detection_on_every_labelled_clip(stem: str, clip_tracks: Path) -> None:
+    path = clip_tracks / f"{stem}.npz"
+    assert path.exists(), f"no track {path.name}: its clip failed to analyse"
     _check(path, stem)
 
 

@@ -1,6 +1,7 @@
 """View, facing and plank-line sign on saved MediaPipe tracks of the labelled clips.
 
-Runs only when BACKCHECK_TRACKS_DIR names a folder of `<clip stem>.npz` tracks
+Uses the tracks of every labelled clip (`clip_tracks` in conftest: the session's own
+analyses, or BACKCHECK_TRACKS_DIR when it names a folder of `<clip stem>.npz` tracks)
 (`PoseTrack.save`), e.g. 0016c_1.npz; clips without a track there are skipped. Labels come
 from ../shared/data/clips.csv.
 """
@@ -8,7 +9,6 @@ from ../shared/data/clips.csv.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,7 @@ from metrics.clean import clean_track
 from metrics.track import PoseTrack
 from metrics.view import classify_view, view_evidence
 
-TRACKS = os.environ.get("BACKCHECK_TRACKS_DIR")
-pytestmark = pytest.mark.skipif(not TRACKS, reason="BACKCHECK_TRACKS_DIR not set")
+pytestmark = pytest.mark.clips
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -49,15 +48,14 @@ def _labels() -> dict[str, dict[str, str]]:
 LABELS = _labels()
 
 
-def _raw(stem: str) -> PoseTrack:
-    path = Path(TRACKS or "") / f"{stem}.npz"
-    if not path.exists():
-        pytest.skip(f"no track {path.name}")
+def _raw(stem: str, tracks: Path) -> PoseTrack:
+    path = tracks / f"{stem}.npz"
+    assert path.exists(), f"no track {path.name}: its clip failed to analyse"
     return PoseTrack.load(path)
 
 
-def _load(stem: str) -> PoseTrack:
-    return clean_track(_raw(stem))
+def _load(stem: str, tracks: Path) -> PoseTrack:
+    return clean_track(_raw(stem, tracks))
 
 
 def _facing(stem: str) -> str:
@@ -65,9 +63,9 @@ def _facing(stem: str) -> str:
 
 
 @pytest.mark.parametrize("stem", sorted(LABELS))
-def test_view_matches_the_label(stem: str) -> None:
+def test_view_matches_the_label(stem: str, clip_tracks: Path) -> None:
     label = LABELS[stem]
-    track = _raw(stem)  # ungated: an ankle behind a plate is still placed
+    track = _raw(stem, clip_tracks)  # ungated: an ankle behind a plate is still placed
     view = classify_view(track)
     yaw = view_evidence(track).median_yaw_deg
     # Measured clip medians: side 3-9° (20-22° filmed very close), oblique 38-47°, front
@@ -85,21 +83,21 @@ def test_view_matches_the_label(stem: str) -> None:
 
 
 @pytest.mark.parametrize("stem", [s for s, r in LABELS.items() if r["view"] == "side"])
-def test_facing_matches_the_label(stem: str) -> None:
-    angles = compute_angles(_load(stem))
+def test_facing_matches_the_label(stem: str, clip_tracks: Path) -> None:
+    angles = compute_angles(_load(stem, clip_tracks))
     assert angles.facing == _facing(stem)
 
 
-def test_good_forearm_plank_reads_slightly_piked() -> None:
+def test_good_forearm_plank_reads_slightly_piked(clip_tracks: Path) -> None:
     # Labelled: hips held ~8-10° above the shoulder–ankle line; MediaPipe reads 9-15°.
-    a = compute_angles(_load("forearm_plank_correct"))
+    a = compute_angles(_load("forearm_plank_correct", clip_tracks))
     line = np.nanmedian(a.plank_line)
     assert -18.0 < line < -4.0
 
 
-def test_demonstrated_hip_sag_reads_positive() -> None:
+def test_demonstrated_hip_sag_reads_positive(clip_tracks: Path) -> None:
     # yogai_high_plank: plank 8.3-31.4 s, hips dip ~25-30° below the line at 16.2-17.8 s.
-    a = compute_angles(_load("yogai_high_plank"))
+    a = compute_angles(_load("yogai_high_plank", clip_tracks))
     t = a.t
     sag = np.nanmedian(a.plank_line[(t > 16.6) & (t < 17.4)])
     held = np.nanmedian(a.plank_line[(t > 8.5) & (t < 10.5)])
