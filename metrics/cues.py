@@ -66,11 +66,16 @@ def _praise(
         return praise["plank_some"] if flags else praise["plank_clean"]
     if not flags:
         return praise["hinge_clean"]
+    # Praise only what the flags leave true: the back, or the reps without a fault.
     flagged = {f.rep for f in flags if f.rep is not None}
     clean = [r.index for r in reps if r.index not in flagged]
+    back_ok = not any(f.code in _DIRECTION for f in flags)
+    if back_ok:
+        return str(praise.get("hinge_back", praise["hinge_some"]))
     if reps and clean:
-        return f"{praise['hinge_some']} Reps {_join(clean)} looked the way we want."
-    return praise["hinge_some"]
+        which = f"rep {clean[0]}" if len(clean) == 1 else f"reps {_join(clean)}"
+        return f"Good work: {which} looked the way we want."
+    return str(praise.get("hinge_effort", praise["hinge_some"]))
 
 
 def _rank(flags: list[Flag]) -> list[str]:
@@ -113,7 +118,18 @@ def _fault_text(
 
 
 def _join(numbers: list[int]) -> str:
-    words = [str(n) for n in numbers]
+    """1, 2, 3, 5 → "1 to 3 and 5": runs of three or more consecutive reps as ranges."""
+    words: list[str] = []
+    i = 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        if j - i >= 2:
+            words.append(f"{numbers[i]} to {numbers[j]}")
+        else:
+            words.extend(str(n) for n in numbers[i : j + 1])
+        i = j + 1
     if len(words) <= 2:
         return " and ".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]

@@ -190,3 +190,30 @@ def test_abstentions_keep_a_reason_a_coach_can_act_on(stem: str) -> None:
     assert not a.view.judgeable
     assert a.view.reason and ("side" in a.view.reason or "frame" in a.view.reason)
     assert a.result.extra["spine"]["judged"] is False
+
+
+# --- cues (../shared/docs/coaching.md: praise first, one or two cues, say when) ---------
+
+
+def test_praise_never_claims_a_steady_back_that_rounded() -> None:
+    a = _run(hinge_set(rep_phases(4), fold_deg=25.0))
+    praise, cue = a.cues
+    assert praise.code == "praise" and "back" not in praise.text
+    assert cue.code == "spine_flexion" and "on every rep, at the bottom" in cue.text
+    assert "If it keeps showing up, try:" in cue.text  # the trainable menu
+
+
+def test_a_squatted_set_praises_the_back_and_names_the_reps() -> None:
+    a = _run(hinge_set(rep_phases(4), pose=SQUAT))
+    praise, cue = a.cues
+    assert praise.text == "Good work: your back held its shape on every rep."
+    assert cue.code == "knee_dominant" and "Hips back" in cue.text
+
+
+def test_rep_ranges_read_naturally() -> None:
+    from metrics.cues import _join
+
+    assert _join([2, 3, 4, 5, 6, 7, 8, 9, 10]) == "2 to 10"
+    assert _join([1, 2, 4, 6, 7, 8]) == "1, 2, 4 and 6 to 8"
+    assert _join([3]) == "3"
+    assert _join([1, 3]) == "1 and 3"
