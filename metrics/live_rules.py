@@ -8,6 +8,7 @@ this module only adapts those objects to `metrics.live.StreamMonitor`.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections import deque
@@ -63,6 +64,8 @@ JUDGE_WINDOW_S = 12.0
 # A live rep and a rep of the judged window are the same rep when their lockouts are this
 # close in time (the two see differently smoothed angles).
 SAME_REP_S = 0.6
+# Scheduling niceness of the judge thread (Linux threads have their own).
+JUDGE_NICENESS = 10
 
 
 class HingeMonitor:
@@ -170,6 +173,9 @@ class HingeMonitor:
             self._jobs.put_nowait((rows, self._size, reps))
 
     def _run(self) -> None:
+        # Judging can wait a moment; the pose model on the next frame cannot.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JUDGE_NICENESS)
         while True:
             job = self._jobs.get()
             if job is None:

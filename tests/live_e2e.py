@@ -16,6 +16,7 @@ aiortc, which skips 127.0.0.1 when it gathers candidates.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -154,9 +155,13 @@ def run(
     seconds: float,
     stop_at_reps: int | None,
     work: Path,
+    stop_at_cue: bool = False,
     screenshot: Path | None = None,
 ) -> list[Observation]:
-    """Start the app, open Live, press START and watch the page for up to `seconds`."""
+    """Start the app, open Live, press START and watch the page for up to `seconds`.
+
+    Stops early once the count reaches `stop_at_reps` (and a cue is showing, with
+    `stop_at_cue`)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -216,10 +221,14 @@ def run(
                 time.sleep(0.2)
                 continue
             seen.append(obs)
-            if stop_at_reps is not None and (obs.reps or 0) >= stop_at_reps:
+            cue_ok = obs.cue_code is not None or not stop_at_cue
+            if stop_at_reps is not None and (obs.reps or 0) >= stop_at_reps and cue_ok:
                 break
             time.sleep(0.3)
         if screenshot is not None:
+            with contextlib.suppress(Exception):
+                frames = driver.find_elements(By.TAG_NAME, "iframe")
+                driver.execute_script("arguments[0].scrollIntoView();", frames[0])
             driver.save_screenshot(str(screenshot))
     finally:
         if driver is not None:
@@ -234,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--exercise", choices=["hinge", "plank"], default="hinge")
     p.add_argument("--seconds", type=float, required=True)
     p.add_argument("--stop-at-reps", type=int, default=None)
+    p.add_argument("--stop-at-cue", action="store_true", help="with --stop-at-reps: and a cue")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--screenshot", type=Path, default=None)
     args = p.parse_args(argv)
@@ -244,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds,
             stop_at_reps=args.stop_at_reps,
             work=Path(tmp),
+            stop_at_cue=args.stop_at_cue,
             screenshot=args.screenshot,
         )
     args.out.write_text(json.dumps([asdict(o) for o in seen]), "utf-8")

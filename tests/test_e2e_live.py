@@ -26,6 +26,9 @@ from tests.live_e2e import write_y4m
 
 pytestmark = pytest.mark.browser
 
+# The camera's frame rate. 15 fps halves the video coding (browser and server both encode
+# and decode every frame) on a 2-core machine that also runs the browser and the pose model.
+CAMERA_FPS = 15
 HOLD_FIRST_S = 4.0
 HOLD_LAST_S = 2.0
 # Time after START before frames flow (browser capture, ICE, first analysis), at most.
@@ -54,19 +57,23 @@ def _skip_reason() -> str | None:
 
 
 def _watch(
-    tmp: Path, clip: Path, *, seconds_extra: float, stop_at_reps: int | None
+    tmp: Path, clip: Path, *, stop_at_reps: int | None, stop_at_cue: bool = False
 ) -> tuple[list[dict], float]:
     y4m = tmp / f"{clip.stem}.y4m"
-    pass_s = write_y4m(clip, y4m, hold_first_s=HOLD_FIRST_S, hold_last_s=HOLD_LAST_S)
+    pass_s = write_y4m(
+        clip, y4m, fps=CAMERA_FPS, hold_first_s=HOLD_FIRST_S, hold_last_s=HOLD_LAST_S
+    )
     out = tmp / "observations.json"
     args = [
         "--y4m", str(y4m),
-        "--seconds", f"{pass_s + STARTUP_S + seconds_extra:.1f}",
+        "--seconds", f"{pass_s + STARTUP_S:.1f}",
         "--out", str(out),
         "--screenshot", str(tmp / "live.png"),
     ]  # fmt: skip
     if stop_at_reps is not None:
         args += ["--stop-at-reps", str(stop_at_reps)]
+    if stop_at_cue:
+        args.append("--stop-at-cue")
     cmd = _NETNS.format(python=sys.executable, args=" ".join(args))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(
@@ -75,7 +82,7 @@ def _watch(
         env=env,
         capture_output=True,
         text=True,
-        timeout=pass_s + STARTUP_S + seconds_extra + 240,
+        timeout=pass_s + STARTUP_S + 240,
         check=False,
     )
     y4m.unlink(missing_ok=True)
@@ -94,7 +101,7 @@ def test_rep_counter_reaches_the_labelled_count_in_one_pass(
     tmp_path: Path, shared_data: Path
 ) -> None:
     clip = shared_data / "clips" / "kettlebell" / "0016c_1.mp4"  # labelled 10 reps, no fault
-    seen, pass_s = _watch(tmp_path, clip, seconds_extra=0.0, stop_at_reps=10)
+    seen, pass_s = _watch(tmp_path, clip, stop_at_reps=10)
     counts = [o["reps"] for o in seen if o["reps"] is not None]
     assert counts, "the rep counter never showed"
     first_ten = next((o for o in seen if (o["reps"] or 0) >= 10), None)
@@ -111,7 +118,7 @@ def test_rep_counter_reaches_the_labelled_count_in_one_pass(
 
 def test_rounded_back_clip_brings_up_the_rounding_cue(tmp_path: Path, shared_data: Path) -> None:
     clip = shared_data / "clips" / "kettlebell" / "0016r_1.mp4"  # 10 reps, marked rounding
-    seen, pass_s = _watch(tmp_path, clip, seconds_extra=0.0, stop_at_reps=None)
+    seen, pass_s = _watch(tmp_path, clip, stop_at_reps=10, stop_at_cue=True)
     first_pass = [o for o in seen if o["elapsed_s"] <= pass_s + STARTUP_S]
     cues = [o for o in first_pass if o["cue_code"]]
     assert cues, f"no cue appeared; last readout {first_pass[-1]}"

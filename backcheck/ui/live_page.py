@@ -28,6 +28,12 @@ MEDIA_CONSTRAINTS: dict[str, Any] = {
     "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 30}},
     "audio": False,
 }
+VIDEO_ATTRS: dict[str, Any] = {
+    "autoPlay": True,
+    "controls": False,
+    "muted": True,
+    "style": {"width": "100%", "maxHeight": "720px", "objectFit": "contain"},
+}
 # How often the page text is refreshed while the camera runs.
 REFRESH_S = 0.25
 _STATE_KEY = "backcheck_live_session"
@@ -99,40 +105,34 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
     client_key = client.id if client is not None else "-"
     session = _session(exercise, profile, model, f"{exercise}|{client_key}|{set_no}|{model}")
 
-    ctx = webrtc_streamer(
-        key="live",
-        mode=WebRtcMode.SENDRECV,
-        rtc_configuration=RTC_CONFIGURATION,
-        media_stream_constraints=MEDIA_CONSTRAINTS,
-        video_frame_callback=_FrameHandler(session),
-        async_processing=True,
-    )
-
-    m = st.columns(3)
-    count_box = m[0].empty()
-    fps_box = m[1].empty()
-    state_box = m[2].empty()
-    cue_box = st.empty()
+    video_col, info_col = st.columns([3, 2])
+    with video_col:
+        ctx = webrtc_streamer(
+            key="live",
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration=RTC_CONFIGURATION,
+            media_stream_constraints=MEDIA_CONSTRAINTS,
+            video_frame_callback=_FrameHandler(session),
+            async_processing=True,
+            video_html_attrs=VIDEO_ATTRS,
+        )
+    with info_col:
+        count_box = st.empty()
+        cue_box = st.empty()
+        state_box = st.empty()
+        fps_box = st.empty()
     label = "Hold" if exercise == "plank" else "Reps"
 
     def show(result: LiveResult | None) -> None:
         if result is None:
-            count_box.metric(label, "--" if exercise == "plank" else 0)
-            fps_box.metric("Analysed fps", "--")
-            state_box.metric("Lifter", "--")
-            cue_box.info("No cue yet: the cue appears here when something needs attention.")
+            count_box.markdown(f"### {label}: --")
+            cue_box.info("The cue shows here when something needs attention.")
+            state_box.caption("Waiting for the camera.")
+            fps_box.empty()
             return
         s = result.state
         count = _hold_text(result) if exercise == "plank" else s.reps
-        count_box.markdown(
-            f"**{label}:** <span id='live-count'>{count}</span>", unsafe_allow_html=True
-        )
-        fps_box.markdown(
-            f"**Analysed:** <span id='live-fps'>{result.analysed_fps:.1f}</span> fps "
-            f"(camera {result.input_fps:.0f} fps, {result.dropped} dropped)",
-            unsafe_allow_html=True,
-        )
-        state_box.markdown(f"**Lifter:** {'in view' if s.found else 'not in view'}")
+        count_box.markdown(f"### {label}: {count}")
         if s.cue is not None:
             cue_box.markdown(
                 f"<div id='live-cue' data-code='{s.cue.code}' style='font-size:1.3em;"
@@ -142,6 +142,16 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
             )
         else:
             cue_box.markdown("<div id='live-nocue'>Looking steady.</div>", unsafe_allow_html=True)
+        if not s.found:
+            state_box.warning("Nobody in view: step into the frame, side-on to the camera.")
+        elif s.view is not None and not s.view.judgeable and s.view.reason:
+            state_box.warning(s.view.reason)
+        else:
+            state_box.caption(f"Lifter in view{', ' + s.phase if s.phase else ''}.")
+        fps_box.caption(
+            f"Analysed: {result.analysed_fps:.1f} fps (camera {result.input_fps:.0f} fps, "
+            f"{result.dropped} frames skipped while busy)"
+        )
 
     if ctx.state.playing:
         session.start()
