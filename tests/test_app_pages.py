@@ -164,8 +164,8 @@ def test_the_history_page_lists_sessions_progress_and_opens_one(db: Path) -> Non
     assert list(sessions["Result"])[2] == "hold 30.0 s, 25.0 s in line"
     titles = [json.loads(c.proto.spec)["title"] for c in _charts(at)[:2]]
     assert titles == [
-        "Hinge: worst back rounding per session (lower is better)",
-        "Plank: hold time and time in a good line",
+        "Hinge: worst rounding",
+        "Plank: hold and time in line",
     ]
     # The newest session opens below, with its own result view.
     assert at.selectbox(key="history_open_session").value == store.sessions(kim.id)[-1].id

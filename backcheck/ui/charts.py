@@ -129,14 +129,14 @@ def chart_groups(report: Report, ts: pd.DataFrame) -> list[tuple[str, list[str]]
     have = {c for c in ts.columns if c.endswith("_deg") and ts[c].notna().any()}
     if report.exercise == "plank":
         groups = [
-            ("Body line (+ hips sag, − hips pike)", ["plank_line_deg"]),
-            ("Head: neck angle (lower = head dropping)", ["neck_deg"]),
+            ("Body line (+ sag, − pike)", ["plank_line_deg"]),
+            ("Neck (lower: head dropping)", ["neck_deg"]),
         ]
     else:
         groups = [
             ("Trunk, hip and knee", ["trunk_deg", "hip_deg", "knee_deg"]),
-            ("Back rounding from the lifter's neutral (+ rounded)", ["spine_flexion_deg"]),
-            ("Leaning back past upright at lockout", ["lean_back_deg"]),
+            ("Back rounding vs own neutral", ["spine_flexion_deg"]),
+            ("Lean back at lockout", ["lean_back_deg"]),
         ]
     out = []
     for title, cols in groups:

@@ -54,7 +54,7 @@ def _sessions_frame(sessions: list[SessionSummary]) -> pd.DataFrame:
             result += " (angle not judgeable)"
         rows.append(
             {
-                "#": str(n),
+                "No.": str(n),
                 "Date": s.created_at[:16].replace("T", " "),
                 "Video": s.source_file,
                 "Exercise": s.exercise,
@@ -89,6 +89,10 @@ def _progress(sessions: list[SessionSummary]) -> None:
         return
     with st.container(key="history-progress"):
         st.subheader("Progress")
+        st.caption(
+            "Per session: the worst back rounding and lean back of any rep (lower is "
+            "better); for planks, the hold and how long the body line stayed in range."
+        )
         hinge = df[(df["exercise"] == "hinge") & df["worst_flexion_deg"].notna()]
         plank = df[(df["exercise"] == "plank") & df["hold_s"].notna()]
         if not len(hinge) and not len(plank):
@@ -99,9 +103,9 @@ def _progress(sessions: list[SessionSummary]) -> None:
                     hinge,
                     {
                         "worst_flexion_deg": "worst rounding (°)",
-                        "worst_extension_deg": "worst arching (°)",
+                        "worst_extension_deg": "worst lean back (°)",
                     },
-                    title="Hinge: worst back rounding per session (lower is better)",
+                    title="Hinge: worst rounding",
                 ),
                 width="stretch",
                 height=PROGRESS_HEIGHT,
@@ -111,7 +115,7 @@ def _progress(sessions: list[SessionSummary]) -> None:
                 charts.progress_chart(
                     plank,
                     {"hold_s": "hold (s)", "in_tolerance_s": "in a good line (s)"},
-                    title="Plank: hold time and time in a good line",
+                    title="Plank: hold and time in line",
                 ),
                 width="stretch",
                 height=PROGRESS_HEIGHT,
