@@ -16,7 +16,7 @@ view cannot support it (`ViewInfo.judgeable` False); reps are still counted.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,15 +28,7 @@ from metrics.report import Flag, Rep, ViewInfo
 from metrics.reps import (
     DEFAULT_PARAMS as REP_PARAMS,
 )
-from metrics.reps import (
-    RepParams,
-    RepSegment,
-    classify_zone,
-    far_hip,
-    rep_columns,
-    rep_rows,
-    segment_reps,
-)
+from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
 from metrics.spine import SpineParams, SpineShape, spine_shape
 from metrics.thresholds import Threshold, Thresholds
@@ -94,11 +86,14 @@ def analyze_hinge(
     from metrics.analysis import ExerciseResult
 
     hip_far = far_hip(track, angles)
-    segments = segment_reps(angles, hip_far=hip_far, params=rep_params)
+    if view.camera != "side" and not rep_params.shoulder_drop:
+        # foreshortened trunk and hip angles: the shoulders' drop finds the bottoms too
+        rep_params = replace(rep_params, shoulder_drop=True)
+    counter = run_counter(angles, hip_far=hip_far, params=rep_params)
+    segments = counter.finish()
+    zones = counter.zones
     shape = spine_shape(track, angles, neutral=profile.neutral, params=spine_params)
-    bottom_zone = np.array(
-        [classify_zone(r, rep_params) == "bottom" for r in rep_rows(angles, hip_far)], bool
-    )
+    bottom_zone = np.array([z == "bottom" for z in zones], bool)
     judge = view.judgeable
     hip_y = track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1]
     reps: list[Rep] = []
@@ -128,7 +123,7 @@ def analyze_hinge(
                 flags=[f.code for f in rep_flags],
             )
         )
-    rep_col, phase_col = rep_columns(segments, angles, rep_params)
+    rep_col, phase_col = rep_columns(segments, angles, rep_params, zones)
     flexion_col = shape.flexion_deg if judge else np.full(len(angles), np.nan)
     columns = {
         "rep": rep_col,

@@ -21,6 +21,12 @@ of at least `gap_s` counts as a rep whose lockout was out of view, and a clip wh
 is first found (after at least `gap_s`) already standing tall counts one rep whose pull
 was not seen.
 
+Off side-on (a front or oblique camera) trunk and hip angles are foreshortened: a bent
+lifter can read upright. With `RepParams.shoulder_drop` the counter also reads how far
+the shoulders have dropped below their standing height (the highest seen so far): a drop
+of `drop_bottom` is a bottom, and shoulders back within `drop_top` of the standing height
+(once a real descent has shown what standing is) are a top.
+
 `RepCounter` is the streaming form (`update(t, row)` per frame, for the live path);
 `segment_reps` runs the very same counter over a whole track, so batch and live agree by
 construction.
@@ -66,6 +72,10 @@ class RepParams:
     bottom_tol_fraction: float = 0.1
     gap_s: float = 0.5
     gap_rise_deg: float = 15.0
+    # Shoulder drop (fraction of the standing shoulder height), for views off side-on.
+    shoulder_drop: bool = False
+    drop_bottom: float = 0.3
+    drop_top: float = 0.1
 
 
 DEFAULT_PARAMS = RepParams()
@@ -83,12 +93,14 @@ class AngleRow(Protocol):
 
 @dataclass(frozen=True)
 class RepRow:
-    """One frame's angles for the counter; `hip_far` is the far side's hip (NaN unknown)."""
+    """One frame's angles for the counter; `hip_far` is the far side's hip, and
+    `shoulder_height` the shoulder above the ankle in leg lengths (NaN unknown)."""
 
     trunk: float = math.nan
     hip: float = math.nan
     knee: float = math.nan
     hip_far: float = math.nan
+    shoulder_height: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -113,8 +125,14 @@ class RepSegment:
     pull_seen: bool = True
 
 
-def classify_zone(row: AngleRow, params: RepParams = DEFAULT_PARAMS) -> Zone | None:
-    """The zone of one frame, or None when the trunk is unknown."""
+def classify_zone(
+    row: AngleRow, params: RepParams = DEFAULT_PARAMS, drop: float = math.nan
+) -> Zone | None:
+    """The zone of one frame, or None when the trunk is unknown.
+
+    `drop` is how far the shoulders are below standing (a fraction), read only with
+    `params.shoulder_drop`; NaN while standing height is not yet known.
+    """
     trunk = float(row.trunk)
     if not math.isfinite(trunk):
         return None
@@ -125,6 +143,10 @@ def classify_zone(row: AngleRow, params: RepParams = DEFAULT_PARAMS) -> Zone | N
         math.isfinite(hip) and hip <= params.bottom_hip_max_deg
     )
     top = trunk <= params.top_trunk_max_deg and (not hips or max(hips) >= params.top_hip_min_deg)
+    if params.shoulder_drop and math.isfinite(drop):
+        # the shoulders' drop outranks angles foreshortened by the camera
+        low, high = drop >= params.drop_bottom, drop <= params.drop_top
+        bottom, top = low or (bottom and not high), high or (top and not low)
     if top and bottom:
         return "mid"
     if top:
@@ -164,6 +186,10 @@ class _State:
     times: list[float] = field(default_factory=list)
     depths: list[float] = field(default_factory=list)
     zones: list[Zone | None] = field(default_factory=list)
+    # shoulder drop: recent shoulder heights, the standing height and the lowest so far
+    recent_sh: list[float] = field(default_factory=list)
+    sh_stand: float = math.nan
+    sh_low: float = math.nan
 
 
 class RepCounter:
@@ -189,6 +215,28 @@ class RepCounter:
         """The confirmed zone now (None before the lifter is first seen)."""
         return self._s.confirmed
 
+    @property
+    def zones(self) -> list[Zone | None]:
+        """Each frame's own zone so far (before the dwell confirms it)."""
+        return list(self._s.zones)
+
+    def _drop(self, row: AngleRow) -> float:
+        """Shoulder drop below standing (fraction), NaN until a descent has shown both a
+        standing height and a bottom (`drop_bottom` below it)."""
+        s = self._s
+        sh = float(getattr(row, "shoulder_height", math.nan))
+        if not (self.params.shoulder_drop and math.isfinite(sh) and math.isfinite(row.trunk)):
+            return math.nan
+        s.recent_sh = (s.recent_sh + [sh])[-5:]
+        level = float(np.median(s.recent_sh))  # a one-frame glitch is not a height
+        s.sh_stand = level if not level <= s.sh_stand else s.sh_stand
+        s.sh_low = level if not level >= s.sh_low else s.sh_low
+        drop = 1.0 - level / s.sh_stand if s.sh_stand > 0 else math.nan
+        seen_bottom = s.sh_low <= (1.0 - self.params.drop_bottom) * s.sh_stand
+        if drop <= self.params.drop_top and not seen_bottom:
+            return math.nan  # standing, but not yet known to be the standing height
+        return drop
+
     def update(self, t: float, row: AngleRow) -> RepSegment | None:
         """Add the frame at `t` seconds; returns the rep that ended on it, if any."""
         s = self._s
@@ -196,9 +244,11 @@ class RepCounter:
         s.times.append(float(t))
         if s.first_t is None:
             s.first_t = float(t)
-        zone = classify_zone(row, self.params)
+        drop = self._drop(row)
+        zone = classify_zone(row, self.params, drop)
         s.zones.append(zone)
-        s.depths.append(depth_of(row) if zone is not None else math.nan)
+        depth = 100.0 * drop if math.isfinite(drop) else depth_of(row)
+        s.depths.append(depth if zone is not None else math.nan)
         if zone is None:
             return self._on_missing(i, float(t))
         done = None
@@ -336,7 +386,21 @@ def rep_rows(angles: Angles, hip_far: np.ndarray | None = None) -> Iterator[RepR
             hip=float(angles.hip[i]),
             knee=float(angles.knee[i]),
             hip_far=float(far[i]),
+            shoulder_height=float(angles.shoulder_height[i]),
         )
+
+
+def run_counter(
+    angles: Angles,
+    *,
+    hip_far: np.ndarray | None = None,
+    params: RepParams = DEFAULT_PARAMS,
+) -> RepCounter:
+    """A `RepCounter` that has been fed every frame of a whole track."""
+    counter = RepCounter(params)
+    for t, row in zip(angles.t, rep_rows(angles, hip_far), strict=True):
+        counter.update(float(t), row)
+    return counter
 
 
 def segment_reps(
@@ -346,24 +410,26 @@ def segment_reps(
     params: RepParams = DEFAULT_PARAMS,
 ) -> list[RepSegment]:
     """Every rep of a whole track: `RepCounter` run over all its frames."""
-    counter = RepCounter(params)
-    for t, row in zip(angles.t, rep_rows(angles, hip_far), strict=True):
-        counter.update(float(t), row)
-    return counter.finish()
+    return run_counter(angles, hip_far=hip_far, params=params).finish()
 
 
 def rep_columns(
-    segments: list[RepSegment], angles: Angles, params: RepParams = DEFAULT_PARAMS
+    segments: list[RepSegment],
+    angles: Angles,
+    params: RepParams = DEFAULT_PARAMS,
+    zones: list[Zone | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame `rep` (1-based, 0 outside reps) and `phase` codes for timeseries.csv.
 
     A rep covers its start to its lockout, and the standing frames right after the
     lockout (phase lockout) until the lifter leaves the top or the next rep starts.
+    `zones` are the counter's per-frame zones (`RepCounter.zones`), else recomputed.
     """
     n = len(angles)
     rep = np.zeros(n, np.int64)
     phase = np.zeros(n, np.int64)
-    zones = [classify_zone(r, params) for r in rep_rows(angles)]
+    if zones is None:
+        zones = [classify_zone(r, params) for r in rep_rows(angles)]
     for k, seg in enumerate(segments):
         nxt = segments[k + 1].start_i if k + 1 < len(segments) else n
         rep[seg.start_i : seg.end_i + 1] = seg.index
