@@ -63,12 +63,19 @@ DEFAULT_PARAMS = HingeParams()
 
 @dataclass(frozen=True)
 class RepMeasure:
-    """One rep's value for one flag code: the value, and where it peaked (frame)."""
+    """One rep's value for one flag code: the value, and where it peaked (frame).
+
+    When `series` and `window` are given, a flag's extent is the stretch of `window`
+    frames around `peak_i` where `series` stays past the flag's mild threshold;
+    otherwise it is `start_i` … `end_i`.
+    """
 
     value: float
     peak_i: int
     start_i: int
     end_i: int
+    series: np.ndarray | None = None
+    window: np.ndarray | None = None
 
 
 def analyze_hinge(
@@ -190,7 +197,7 @@ def _flexion(
     found = _peak(shape.flexion_deg, idx, value)
     assert found is not None
     peak, lo, hi = found
-    return RepMeasure(value, peak, lo, hi)
+    return RepMeasure(value, peak, lo, hi, shape.flexion_deg, idx)
 
 
 def _extension(
@@ -210,7 +217,7 @@ def _extension(
     found = _peak(shape.lean_back_deg, idx, 0.0)
     assert found is not None
     peak, lo, hi = found
-    return RepMeasure(float(shape.lean_back_deg[peak]), peak, lo, hi)
+    return RepMeasure(float(shape.lean_back_deg[peak]), peak, lo, hi, shape.lean_back_deg, idx)
 
 
 def _knee_dominance(
@@ -282,13 +289,18 @@ def _flag(
     severity = th.severity(m.value)
     if severity is None:
         return None
+    lo, hi = m.start_i, m.end_i
+    if m.series is not None and m.window is not None:
+        found = _peak(m.series, m.window, th.mild)
+        if found is not None:
+            lo, hi = min(found[1], m.peak_i), max(found[2], m.peak_i)
     return Flag(
         code=code,
         severity=severity,
         rep=seg.index,
-        start_s=round(float(t[m.start_i]), 3),
+        start_s=round(float(t[lo]), 3),
         peak_s=round(float(t[m.peak_i]), 3),
-        end_s=round(float(t[m.end_i]), 3),
+        end_s=round(float(t[hi]), 3),
         value=round(m.value, 1),
         threshold=round(th.mild, 1),
         unit=th.unit,

@@ -433,7 +433,8 @@ def rep_columns(
     for k, seg in enumerate(segments):
         nxt = segments[k + 1].start_i if k + 1 < len(segments) else n
         rep[seg.start_i : seg.end_i + 1] = seg.index
-        phase[seg.start_i : seg.bottom_i] = PHASE_DESCENT
+        # before lift-off a pull from the floor is set up at the bottom, not descending
+        phase[seg.start_i : seg.bottom_i] = PHASE_DESCENT if seg.from_top else PHASE_BOTTOM
         phase[seg.bottom_i] = PHASE_BOTTOM
         phase[seg.bottom_i + 1 : seg.end_i] = PHASE_ASCENT
         j = seg.end_i
