@@ -61,6 +61,9 @@ class PlankMonitor:
 # Recent history the hinge judge reads: a whole rep with its setup and lockout, and the
 # standing frames between reps that give the lifter's neutral back shape.
 JUDGE_WINDOW_S = 12.0
+# The judged window starts this long before the rep (standing frames: the lifter's
+# neutral, and where the descent begins).
+JUDGE_LEAD_S = 2.0
 # A live rep and a rep of the judged window are the same rep when their lockouts are this
 # close in time (the two see differently smoothed angles).
 SAME_REP_S = 0.6
@@ -115,7 +118,7 @@ class HingeMonitor:
             ready = [i for when, i in self._due if frame.t >= when]
             self._due = [(when, i) for when, i in self._due if frame.t < when]
             reps = [r for r in self.counter.reps if r.index in ready]
-            self._submit(list(self._rows), reps)
+            self._submit(self._window(reps), reps)
         with self._lock:
             events = tuple(dict.fromkeys(self._events))
             self._events.clear()
@@ -129,7 +132,8 @@ class HingeMonitor:
         if self._due:
             ready = {i for _, i in self._due}
             self._due = []
-            self._submit(list(self._rows), [r for r in self.counter.reps if r.index in ready])
+            reps = [r for r in self.counter.reps if r.index in ready]
+            self._submit(self._window(reps), reps)
         if self._worker is not None:
             self._jobs.put(None)
             self._worker.join(timeout=30.0)
@@ -153,6 +157,13 @@ class HingeMonitor:
         self._rows.append(row)
         while self._rows and frame.t - self._rows[0][0] > JUDGE_WINDOW_S:
             self._rows.popleft()
+
+    def _window(self, reps: list[RepSegment]) -> list[Row]:
+        """The buffered rows from `JUDGE_LEAD_S` before the earliest rep's start."""
+        if not reps:
+            return []
+        t0 = min(r.start_s for r in reps) - JUDGE_LEAD_S
+        return [row for row in self._rows if row[0] >= t0]
 
     def _submit(self, rows: list[Row], reps: list[RepSegment]) -> None:
         if not reps:
