@@ -22,6 +22,7 @@ from metrics.errors import AnalysisError
 from metrics.live import LiveExercise
 from metrics.profile import ClientProfile
 from metrics.report import ModelInfo, Report, SourceInfo
+from metrics.track import PoseTrack
 
 if TYPE_CHECKING:
     from backcheck.history import HistoryStore, SessionSummary
@@ -30,10 +31,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LiveSetReport:
-    """A finished live set analysed like an upload."""
+    """A finished live set analysed like an upload; `track` is the raw recording."""
 
     analysis: TrackAnalysis
     report: Report
+    track: PoseTrack
 
 
 def analyze_live_set(
@@ -69,7 +71,7 @@ def analyze_live_set(
     )
     model = ModelInfo(session.model_name or "custom", session.model_sha256 or "")
     report = build_report(analysis, source, model, extra={"live": True})
-    return LiveSetReport(analysis, report)
+    return LiveSetReport(analysis, report, track)
 
 
 def save_live_set(
@@ -86,7 +88,7 @@ def save_live_set(
     staging = store.new_staging_dir()
     (staging / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
     write_timeseries(staging / "timeseries.csv", done.analysis)
-    done.analysis.track.save(staging / "track.npz")
+    done.track.save(staging / "track.npz")
     return store.save_session(client_id, done.report, staging, profile or session.profile)
 
 
@@ -160,7 +162,7 @@ def run_camera(
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
         write_timeseries(out_dir / "timeseries.csv", done.analysis)
-        done.analysis.track.save(out_dir / "track.npz")
+        done.track.save(out_dir / "track.npz")
     return done.report
 
 
