@@ -231,13 +231,21 @@ def run(
     return "\n".join(parts)
 
 
-def evaluate_command(clips: Path | None, tracks: Path | None, out: Path | None, model: str) -> int:
-    """`backcheck evaluate`: print the evaluation and write it to `out` (markdown)."""
+def evaluate_command(
+    clips: Path | None,
+    tracks: Path | None,
+    out: Path | None,
+    model: str,
+    source: TrackSource | None = None,
+) -> int:
+    """`backcheck evaluate`: print the evaluation and write it to `out` (markdown).
+
+    `source` overrides where tracks come from (tests)."""
     clips_dir = clips or default_clips_dir()
     if not (clips_dir / "clips.csv").exists():
         print(f"backcheck: no clips.csv in {clips_dir}", file=sys.stderr)
         return 1
-    body = run(clips_dir, tracks, model)
+    body = run(clips_dir, tracks, model, source)
     command = "backcheck evaluate" + "".join(
         f" {flag} {value}"
         for flag, value in (("--clips", clips), ("--tracks", tracks), ("--out", out))
