@@ -227,8 +227,14 @@ def angle_chart(
     layers.append(lines)
 
     reps = pd.DataFrame(
-        [{"t": r.start_s, "rep": f"Rep {r.index}", "kind": "start"} for r in report.reps]
-        + [{"t": r.end_s, "rep": f"Rep {r.index}", "kind": "end"} for r in report.reps]
+        [
+            {"t": r.start_s, "rep": f"Rep {r.index}", "n": str(r.index), "kind": "start"}
+            for r in report.reps
+        ]
+        + [
+            {"t": r.end_s, "rep": f"Rep {r.index}", "n": str(r.index), "kind": "end"}
+            for r in report.reps
+        ]
     )
     if len(reps):
         layers.append(
@@ -240,7 +246,7 @@ def angle_chart(
         layers.append(
             alt.Chart(starts)
             .mark_text(align="left", baseline="top", dx=3, dy=3, color="#555", fontSize=11)
-            .encode(x="t:Q", y=alt.value(0), text="rep:N")
+            .encode(x="t:Q", y=alt.value(0), text="n:N")  # rep numbers stay legible on phones
         )
     if report.hold is not None:
         hold = pd.DataFrame([{"start": report.hold.start_s, "end": report.hold.end_s}])
