@@ -92,19 +92,39 @@ class SpineShape:
     lean_back_deg: np.ndarray
 
 
-def _direction(points: np.ndarray) -> float:
-    """Direction (deg, counter-clockwise from +x) of the principal line through `points`,
-    pointing from the first point toward the last."""
-    centre = points.mean(axis=0)
-    _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
-    u = vt[0]
-    if np.dot(u, points[-1] - points[0]) < 0:
-        u = -u
-    return math.degrees(math.atan2(u[1], u[0]))
+def directions(points: np.ndarray, min_points: int = 2) -> np.ndarray:
+    """(T,) direction in degrees (counter-clockwise from +x) of the principal line
+    through each frame's points, pointing from the first stations toward the last.
+
+    `points` is (T, K, 2) with NaN rows for missing points; frames with fewer than
+    `min_points` give NaN. The principal axis of the 2×2 covariance has the closed form
+    ``0.5 * atan2(2 sxy, sxx - syy)``; its sign is chosen so the axis runs the way the
+    station index grows.
+    """
+    pts = np.asarray(points, np.float64)
+    ok: np.ndarray = np.asarray(np.isfinite(pts).all(axis=2), bool)
+    count = ok.sum(axis=1)
+    w = ok.astype(np.float64)
+    safe = np.where(ok[..., None], pts, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = safe.sum(axis=1) / count[:, None]
+        d = np.where(ok[..., None], pts - mean[:, None, :], 0.0)
+        sxx = (d[..., 0] ** 2).sum(axis=1)
+        syy = (d[..., 1] ** 2).sum(axis=1)
+        sxy = (d[..., 0] * d[..., 1]).sum(axis=1)
+        theta = 0.5 * np.arctan2(2.0 * sxy, sxx - syy)
+        k = np.arange(pts.shape[1], dtype=np.float64)
+        kmean = (w * k).sum(axis=1) / count
+        # how the points move as the station index grows
+        trend = ((w * (k - kmean[:, None]))[..., None] * d).sum(axis=1)
+    u = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    flip = (u * trend).sum(axis=1) < 0
+    deg = np.degrees(theta) + np.where(flip, 180.0, 0.0)
+    return np.where(count >= max(min_points, 2), _wrap(deg), np.nan)
 
 
-def _wrap(deg: float) -> float:
-    return (deg + 180.0) % 360.0 - 180.0
+def _wrap(deg: np.ndarray) -> np.ndarray:
+    return (np.asarray(deg, np.float64) + 180.0) % 360.0 - 180.0
 
 
 def outline_angles(
@@ -130,24 +150,13 @@ def outline_angles(
     """
     contour = np.asarray(contour, np.float64)
     ear = np.asarray(ear, np.float64)
-    n = contour.shape[0]
-    curve = np.full(n, np.nan)
-    bend = np.full(n, np.nan)
-    lo = np.arange(params.lower[0], params.lower[1] + 1)
-    up = np.arange(params.upper[0], params.upper[1] + 1)
-    top = params.upper_station
-    for i in range(n):
-        pts = contour[i]
-        ok = np.isfinite(pts).all(axis=1)
-        if ok[lo].sum() < params.min_points:
-            continue
-        a_low = _direction(pts[lo[ok[lo]]])
-        if ok[up].sum() >= params.min_points:
-            bend[i] = _wrap(a_low - _direction(pts[up[ok[up]]]))
-        if ok[top] and np.isfinite(ear[i]).all():
-            head = ear[i] - pts[top]
-            curve[i] = _wrap(a_low - math.degrees(math.atan2(head[1], head[0])))
-    return curve, bend
+    lo = slice(params.lower[0], params.lower[1] + 1)
+    up = slice(params.upper[0], params.upper[1] + 1)
+    a_low = directions(contour[:, lo], params.min_points)
+    a_up = directions(contour[:, up], params.min_points)
+    head = ear - contour[:, params.upper_station]
+    a_head = np.degrees(np.arctan2(head[:, 1], head[:, 0]))
+    return _wrap(a_low - a_head), _wrap(a_low - a_up)
 
 
 def running_median(x: np.ndarray, t: np.ndarray, window_s: float) -> np.ndarray:
