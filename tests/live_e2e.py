@@ -157,21 +157,30 @@ def run(
     work: Path,
     stop_at_cue: bool = False,
     screenshot: Path | None = None,
-) -> list[Observation]:
+    save_as: str | None = None,
+) -> tuple[list[Observation], dict[str, Any]]:
     """Start the app, open Live, press START and watch the page for up to `seconds`.
 
     Stops early once the count reaches `stop_at_reps` (and a cue is showing, with
-    `stop_at_cue`)."""
+    `stop_at_cue`). With `save_as`, that client exists before the app starts, and the set
+    is then stopped and saved with the page's button; the second value returned says what
+    the page and the history database then show."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
+    from backcheck.history import HistoryStore
+    from metrics.profile import ClientProfile
     from tests.browser import CHROMEDRIVER, App, wait_for
 
-    app = App(work / "history.sqlite3", work / "streamlit.log")
+    db = work / "history.sqlite3"
+    if save_as is not None:
+        HistoryStore(db).add_client(ClientProfile(name=save_as))
+    app = App(db, work / "streamlit.log")
     app.start()
     driver = None
     seen: list[Observation] = []
+    saved: dict[str, Any] = {}
     try:
         driver = webdriver.Chrome(
             service=Service(executable_path=str(CHROMEDRIVER)),
@@ -230,11 +239,51 @@ def run(
                 frames = driver.find_elements(By.TAG_NAME, "iframe")
                 driver.execute_script("arguments[0].scrollIntoView();", frames[0])
             driver.save_screenshot(str(screenshot))
+        if save_as is not None:
+            saved = _stop_and_save(driver, save_as, db)
     finally:
         if driver is not None:
             driver.quit()
         app.stop()
-    return seen
+    return seen, saved
+
+
+def _stop_and_save(driver: Any, client: str, db: Path) -> dict[str, Any]:
+    """Press STOP, then the page's save button; what the page and the database say."""
+    from selenium.webdriver.common.by import By
+
+    from backcheck.history import HistoryStore
+    from tests.browser import wait_for
+
+    frame = driver.find_elements(By.TAG_NAME, "iframe")[0]
+    driver.switch_to.frame(frame)
+    wait_for(
+        lambda: [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text == "STOP"],
+        30,
+        "the STOP button",
+    )[0].click()
+    driver.switch_to.default_content()
+    label = f"Save this set to {client}'s history"
+    wait_for(
+        lambda: [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text == label],
+        60,
+        "the save button",
+    )[0].click()
+    message = wait_for(
+        lambda: [
+            e.text
+            for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid=stAlert]")
+            if e.text.startswith("Saved")
+        ],
+        120,
+        "the saved message",
+    )[0]
+    store = HistoryStore(db)
+    sessions = store.sessions(store.clients()[0].id)
+    return {
+        "message": message,
+        "sessions": [{"n_reps": s.n_reps, "exercise": s.exercise} for s in sessions],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,9 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stop-at-cue", action="store_true", help="with --stop-at-reps: and a cue")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--screenshot", type=Path, default=None)
+    p.add_argument("--save-as", default=None, help="a client to save the set to at the end")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="backcheck-live-e2e-") as tmp:
-        seen = run(
+        seen, saved = run(
             args.y4m,
             exercise=args.exercise,
             seconds=args.seconds,
@@ -256,8 +306,10 @@ def main(argv: list[str] | None = None) -> int:
             work=Path(tmp),
             stop_at_cue=args.stop_at_cue,
             screenshot=args.screenshot,
+            save_as=args.save_as,
         )
-    args.out.write_text(json.dumps([asdict(o) for o in seen]), "utf-8")
+    result = {"observations": [asdict(o) for o in seen], "saved": saved}
+    args.out.write_text(json.dumps(result), "utf-8")
     return 0
 
 

@@ -57,8 +57,13 @@ def _skip_reason() -> str | None:
 
 
 def _watch(
-    tmp: Path, clip: Path, *, stop_at_reps: int | None, stop_at_cue: bool = False
-) -> tuple[list[dict], float]:
+    tmp: Path,
+    clip: Path,
+    *,
+    stop_at_reps: int | None,
+    stop_at_cue: bool = False,
+    save_as: str | None = None,
+) -> tuple[list[dict], float, dict]:
     y4m = tmp / f"{clip.stem}.y4m"
     pass_s = write_y4m(
         clip, y4m, fps=CAMERA_FPS, hold_first_s=HOLD_FIRST_S, hold_last_s=HOLD_LAST_S
@@ -74,6 +79,8 @@ def _watch(
         args += ["--stop-at-reps", str(stop_at_reps)]
     if stop_at_cue:
         args.append("--stop-at-cue")
+    if save_as:
+        args += ["--save-as", save_as]
     cmd = _NETNS.format(python=sys.executable, args=" ".join(args))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(
@@ -87,7 +94,8 @@ def _watch(
     )
     y4m.unlink(missing_ok=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(out.read_text("utf-8")), pass_s
+    got = json.loads(out.read_text("utf-8"))
+    return got["observations"], pass_s, got["saved"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,7 +109,7 @@ def test_rep_counter_reaches_the_labelled_count_in_one_pass(
     tmp_path: Path, shared_data: Path
 ) -> None:
     clip = shared_data / "clips" / "kettlebell" / "0016c_1.mp4"  # labelled 10 reps, no fault
-    seen, pass_s = _watch(tmp_path, clip, stop_at_reps=10)
+    seen, pass_s, saved = _watch(tmp_path, clip, stop_at_reps=10, save_as="Sam")
     counts = [o["reps"] for o in seen if o["reps"] is not None]
     assert counts, "the rep counter never showed"
     first_ten = next((o for o in seen if (o["reps"] or 0) >= 10), None)
@@ -114,11 +122,18 @@ def test_rep_counter_reaches_the_labelled_count_in_one_pass(
     fps = [o["fps"] for o in seen if o["fps"]]
     assert fps and max(fps) > 0
     assert not any(o["cue_code"] for o in seen), "a cue on a clip labelled without faults"
+    # STOP, then save: the set lands in the client's history, analysed like an upload of
+    # the frames the live path saw (a camera stream analysed at a few frames a second, so
+    # within a rep of the live count).
+    assert saved["message"].startswith("Saved")
+    assert len(saved["sessions"]) == 1
+    assert saved["sessions"][0]["exercise"] == "hinge"
+    assert abs(saved["sessions"][0]["n_reps"] - 10) <= 1
 
 
 def test_rounded_back_clip_brings_up_the_rounding_cue(tmp_path: Path, shared_data: Path) -> None:
     clip = shared_data / "clips" / "kettlebell" / "0016r_1.mp4"  # 10 reps, marked rounding
-    seen, pass_s = _watch(tmp_path, clip, stop_at_reps=10, stop_at_cue=True)
+    seen, pass_s, _ = _watch(tmp_path, clip, stop_at_reps=10, stop_at_cue=True)
     first_pass = [o for o in seen if o["elapsed_s"] <= pass_s + STARTUP_S]
     cues = [o for o in first_pass if o["cue_code"]]
     assert cues, f"no cue appeared; last readout {first_pass[-1]}"
