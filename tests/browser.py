@@ -80,8 +80,11 @@ class App:
         self.start()
 
 
-def make_driver(profile_dir: Path, width: int = 1366, height: int = 900) -> Any:
-    """Headless Debian Chromium via the system chromedriver; Selenium Manager unused."""
+def make_driver(
+    profile_dir: Path, width: int = 1366, height: int = 900, downloads: Path | None = None
+) -> Any:
+    """Headless Debian Chromium via the system chromedriver; Selenium Manager unused.
+    Downloads go to `downloads` without asking."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -103,6 +106,16 @@ def make_driver(profile_dir: Path, width: int = 1366, height: int = 900) -> Any:
         f"--window-size={width},{height}",
     ):
         opts.add_argument(arg)
+    if downloads is not None:
+        downloads.mkdir(parents=True, exist_ok=True)
+        opts.add_experimental_option(
+            "prefs",
+            {
+                "download.default_directory": str(downloads),
+                "download.prompt_for_download": False,
+                "safebrowsing.enabled": False,
+            },
+        )
     service = Service(executable_path=str(CHROMEDRIVER))
     driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(60)

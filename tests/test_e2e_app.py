@@ -10,6 +10,7 @@ laptop (1366 px) widths (docs/screenshots/ is made this way).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -54,9 +55,11 @@ def _by_css(driver: Any, css: str) -> list[Any]:
 
 
 def _button(driver: Any, text: str) -> Any:
-    from selenium.webdriver.common.by import By
-
-    found = driver.find_elements(By.XPATH, f"//button[normalize-space(.)='{text}']")
+    """The button labelled `text` (an icon's ligature may come before the label)."""
+    buttons = _by_css(driver, "button")
+    exact = [b for b in buttons if b.text.strip() == text]
+    ending = [b for b in buttons if b.text.strip().endswith("\n" + text)]
+    found = exact or ending
     return found[0] if found else None
 
 
@@ -155,7 +158,8 @@ def test_the_trainer_flow_in_a_real_browser(
     os.environ.setdefault("BACKCHECK_MODEL_DIR", str(model_path.parent))
     app = App(db, tmp_path / "streamlit.log")
     app.start()
-    driver = make_driver(tmp_path / "chromium-profile")
+    downloads = tmp_path / "downloads"
+    driver = make_driver(tmp_path / "chromium-profile", downloads=downloads)
     try:
         driver.get(app.url)
         # A first-time trainer: no clients yet, so the add-client form is open.
@@ -234,6 +238,21 @@ def test_the_trainer_flow_in_a_real_browser(
         # The scrubber shows a frame.
         frame = _by_css(driver, ".st-key-latest-scrubber img")
         assert frame and frame[0].size["width"] > 50
+        # Downloads: report.json as saved, and the printable report for the client.
+        _click(driver, "report.json")
+        _click(driver, "Printable report")
+        got = wait_for(
+            lambda: (
+                {p.name for p in downloads.glob("*") if not p.name.endswith(".crdownload")}
+                >= {"report.json", f"{Path(CLIP).stem}-report.html"}
+            ),
+            60,
+            "the downloads",
+        )
+        assert got
+        assert json.loads((downloads / "report.json").read_text("utf-8")) == report.to_dict()
+        html = (downloads / f"{Path(CLIP).stem}-report.html").read_text("utf-8")
+        assert "Sam Carter" in html and report.cues[0].text in html
         _shoot(driver, shots, "2-result")
 
         # Restart the server: the session is in the client's history.

@@ -3,6 +3,7 @@ summary, angle charts and downloads. Used right after an analysis and from the h
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -220,7 +221,7 @@ def _downloads(record: SessionRecord, client: str, *, key: str) -> None:
             if path.exists():
                 st.download_button(
                     label,
-                    data=path.read_bytes(),
+                    data=partial(path.read_bytes),  # read on click, not on every rerun
                     file_name=name,
                     mime=mime,
                     key=f"{key}-dl-{sid}-{i}",
