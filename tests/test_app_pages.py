@@ -239,3 +239,21 @@ def test_the_setup_of_a_result_calibrates_the_clients_neutral(db: Path) -> None:
     at.button_group[0].set_value("history")
     at.run()
     assert "Spine curve 30°" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_bad_standing_clip_leaves_the_neutral_alone(db: Path) -> None:
+    store = HistoryStore(db)
+    kim = store.add_client(ClientProfile(name="Kim", neutral={"spine_curve_deg": 31.0}))
+    at = _app()
+    at.button_group[0].set_value("history")
+    at.run()
+    at.file_uploader(key=f"neutral_clip_{kim.id}").set_value(
+        ("stand.mov", b"RIFF\x00\x00 nonsense", "video/quicktime")
+    )
+    at.run()
+    [b for b in at.button if b.label == "Calibrate"][0].click()
+    at.run()
+    assert not at.exception
+    assert at.error[0].value.startswith("stand.mov:")
+    assert store.client(kim.id).profile.neutral == {"spine_curve_deg": 31.0}
+    assert list(store.staging_dir.iterdir()) == []

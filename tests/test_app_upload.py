@@ -63,3 +63,11 @@ def test_uploading_a_real_clip_saves_and_shows_the_session(
     assert len(at.get("download_button")) == 4
     # A fresh uploader so the same video is not analysed twice by accident.
     assert at.file_uploader[0].value is None
+
+    # posereader_good starts mid-pull: its setup has no still moment to calibrate from,
+    # and the page says so (re-measured from the saved track.npz) without saving anything.
+    with_setup = [b for b in at.button if b.label == "Calibrate from this setup"]
+    with_setup[0].click()
+    at.run()
+    assert "No steady moment was found in the first 5 s" in at.error[0].value
+    assert store.client(kim.id).profile.neutral == {}
