@@ -102,14 +102,15 @@ def run_camera(
     height: int = 480,
     out_dir: Path | None = None,
     show: bool = True,
-) -> Report | None:
+) -> Report:
     """Show camera `camera` with the live readout in a window until q or Esc is pressed.
 
     `camera` is a camera index, or a video file or stream URL (a file is played at its
     own frame rate, as a camera would deliver it). The reading thread only reads and shows
     frames; analysis runs on the session's worker, dropping frames when it falls behind.
     On exit the set is analysed like an upload; its report is returned (and written to
-    `out_dir` when given). `show=False` runs without a window.
+    `out_dir` when given); `AnalysisError` says why when there is nothing to analyse.
+    `show=False` runs without a window.
     """
     if show and sys.platform.startswith("linux") and not _has_display():
         raise AnalysisError(
@@ -152,10 +153,7 @@ def run_camera(
             if show:
                 cv2.destroyAllWindows()
             session.stop()
-        try:
-            done = analyze_live_set(session, profile=profile)
-        except AnalysisError:
-            return None
+        done = analyze_live_set(session, profile=profile)
     if out_dir is not None:
         from backcheck.pipeline import write_timeseries
 
@@ -191,9 +189,6 @@ def live_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("backcheck: interrupted", file=sys.stderr)
         return 130
-    if report is None:
-        print("No set was recorded (nobody in view long enough).")
-        return 0
     print(summary_text(report))
     if args.out is not None:
         print(f"Wrote {args.out}")

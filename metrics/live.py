@@ -4,14 +4,18 @@ Per frame, in the order the upload path uses for a whole track (metrics.analysis
 visibility, smooth (a causal `OneEuroFilter` instead of the zero-phase low-pass, which
 needs the future), angles with `metrics.angles` on a one-frame `PoseTrack` (so the
 conventions are the very same code), then the exercise's streaming rules (a rep counter
-for hinges, a hold timer for planks) and the `CueRationer`.
+for hinges, a hold timer for planks) and the `CueRationer`. Every half second the recent
+frames decide, with `metrics.view` and `metrics.angles`, whether the camera is side-on
+enough to judge, which side is nearer and which way the lifter faces; as in the upload
+path, nothing is flagged or cued from a view that cannot show it.
 
 The streaming rules plug in through `StreamMonitor`: anything with
 ``update(frame: LiveFrame) -> MonitorUpdate``. `default_monitor` picks the ones the hinge
 and plank rules provide.
 
 Every raw sample is also recorded, so the finished set can be analysed exactly like an
-upload (`LiveAnalyzer.track` gives the `PoseTrack` for `metrics.analysis.analyze_track`).
+upload (`LiveAnalyzer.recorded_track` gives the `PoseTrack` for
+`metrics.analysis.analyze_track`).
 """
 
 from __future__ import annotations
@@ -58,17 +62,6 @@ MAX_RECORD_S = 20 * 60.0
 _UNKNOWN_SIZE = 1 << 30
 
 _HIP_SPEC = next(s for s in ANGLE_SPECS if s.name == "hip")
-
-ANGLE_NAMES = (
-    "trunk",
-    "hip",
-    "knee",
-    "neck",
-    "plank_line",
-    "hip_height",
-    "shoulder_height",
-    "hip_far",
-)
 
 
 @dataclass(frozen=True, eq=False)

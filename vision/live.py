@@ -182,6 +182,9 @@ class LiveSession:
             asset = resolve_model(choose_live_model(model))
             self.model_name, self.model_sha256 = asset.name, asset.sha256
             self._estimator = PoseEstimator(asset.path, num_poses=num_poses, masks=masks)
+            # The first inference sets the model up (a second or so): do it now, on a
+            # blank frame, rather than on the lifter's first frame.
+            self._estimator.detect(np.zeros((256, 256, 3), np.uint8), -1.0)
             pose_fn = self._estimator.detect
         self._pose = pose_fn
         if monitor_factory is None and background_judging:
