@@ -166,3 +166,25 @@ def test_printable_report_is_one_escaped_page_with_the_cues() -> None:
     assert "does not diagnose" in html
     blind = report_html(hinge_report(judgeable=False), client="Kim", when="2026-01-02")
     assert "couldn't judge the back" in blind and "What to work on" not in blind
+
+
+def test_hold_rows_of_an_unjudged_plank_say_so_instead_of_failing() -> None:
+    """An oblique plank's report holds null line values once saved and reloaded."""
+    import json
+
+    from metrics.report import Hold, Report
+
+    d = json.loads(plank_report().to_json())
+    d["hold"] = {
+        "start_s": 1.0,
+        "end_s": 13.0,
+        "duration_s": 12.0,
+        "in_tolerance_s": None,
+        "mean_line_deg": None,
+        "worst_line_deg": None,
+    }
+    report = Report.from_dict(d)
+    assert isinstance(report.hold, Hold)
+    rows = dict(hold_rows(report))
+    assert rows["Hold"] == "12.0 s (1.0-13.0 s)"
+    assert rows["Body line"] == "not judged from this camera angle"

@@ -4,6 +4,8 @@ and shared by the pages and the printable report."""
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,13 +98,20 @@ def hold_rows(report: Report) -> list[tuple[str, str]]:
     h = report.hold
     if h is None:
         return []
+    rows = [("Hold", f"{h.duration_s:.1f} s ({h.start_s:.1f}-{h.end_s:.1f} s)")]
+    if not _measured(h.in_tolerance_s):
+        # Off side-on the line is not judged: the report holds null (NaN before saving).
+        return rows + [("Body line", "not judged from this camera angle")]
     share = h.in_tolerance_s / h.duration_s * 100 if h.duration_s > 0 else 0.0
-    return [
-        ("Hold", f"{h.duration_s:.1f} s ({h.start_s:.1f}-{h.end_s:.1f} s)"),
+    return rows + [
         ("In a good line", f"{h.in_tolerance_s:.1f} s ({share:.0f}%)"),
         ("Body line, average", f"{h.mean_line_deg:+.0f}° (+ sag, − pike)"),
         ("Body line, worst", f"{h.worst_line_deg:+.0f}°"),
     ]
+
+
+def _measured(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def flag_rows(report: Report) -> list[dict[str, str]]:
