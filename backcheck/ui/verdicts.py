@@ -5,7 +5,6 @@ and shared by the pages and the printable report."""
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Any
 
