@@ -32,6 +32,9 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
     live.add_argument("--out", type=Path, default=None, help="write the set's report here")
     live.add_argument("--no-window", action="store_true", help="analyse without showing video")
+    live.add_argument(
+        "--every-frame", action="store_true", help="with a file: analyse every frame, not real time"
+    )
 
     ev = sub.add_parser("evaluate", help="score the analysis on the labelled clips (clips.csv)")
     ev.add_argument(

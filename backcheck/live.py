@@ -26,7 +26,7 @@ from metrics.track import PoseTrack
 
 if TYPE_CHECKING:
     from backcheck.history import HistoryStore, SessionSummary
-    from vision.live import LiveSession
+    from vision.live import LiveResult, LiveSession
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ def run_camera(
     height: int = 480,
     out_dir: Path | None = None,
     show: bool = True,
+    every_frame: bool = False,
 ) -> Report:
     """Show camera `camera` with the live readout in a window until q or Esc is pressed.
 
@@ -110,7 +111,9 @@ def run_camera(
     frames; analysis runs on the session's worker, dropping frames when it falls behind.
     On exit the set is analysed like an upload; its report is returned (and written to
     `out_dir` when given); `AnalysisError` says why when there is nothing to analyse.
-    `show=False` runs without a window.
+    `show=False` runs without a window. `every_frame` (for a file) analyses every frame
+    in turn, as fast as the CPU allows, instead of in real time: the live path's result
+    with no frame dropped, the same on any machine.
     """
     if show and sys.platform.startswith("linux") and not _has_display():
         raise AnalysisError(
@@ -129,8 +132,12 @@ def run_camera(
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
     file_fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0) if is_file else 0.0
     title = "backcheck live (q to finish)"
-    with LiveSession(exercise, model=model, profile=profile) as session:
-        session.start()
+    realtime = not (every_frame and is_file)
+    with LiveSession(
+        exercise, model=model, profile=profile, background_judging=realtime
+    ) as session:
+        if realtime:
+            session.start()
         t0 = time.monotonic()
         n = 0
         try:
@@ -138,13 +145,21 @@ def run_camera(
                 ok, bgr = cap.read()
                 if not ok:
                     break
-                if is_file:  # play in real time
-                    time.sleep(max(0.0, t0 + n / file_fps - time.monotonic()))
+                if is_file:  # timed by the file's own clock, played in real time
+                    if realtime:
+                        time.sleep(max(0.0, t0 + n / file_fps - time.monotonic()))
+                    t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                else:
+                    t = time.monotonic() - t0
                 n += 1
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                session.submit(rgb, time.monotonic() - t0)
+                result: LiveResult | None = None
+                if realtime:
+                    session.submit(rgb, t)
+                else:
+                    result = session.process(rgb, t)
                 if show:
-                    shown = session.annotate(rgb)
+                    shown = session.annotate(rgb, result)
                     cv2.imshow(title, cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
                     if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                         break
@@ -182,6 +197,7 @@ def live_command(args: argparse.Namespace) -> int:
             profile=profile,
             out_dir=args.out,
             show=not args.no_window,
+            every_frame=args.every_frame,
         )
     except AnalysisError as err:
         print(f"backcheck: {err}", file=sys.stderr)
