@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
 
     model = choose_live_model(args.model)
     frames = webcam_frames(args.clip, args.seconds)
-    command = "python benchmarks/live_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    given = argv if argv is not None else sys.argv[1:]
+    command = " ".join(["python benchmarks/live_bench.py", *given])
     lines = [
         "# Live path: frame rate and latency at 640×480",
         "",
