@@ -158,6 +158,15 @@ class HingeMonitor:
         while self._rows and frame.t - self._rows[0][0] > JUDGE_WINDOW_S:
             self._rows.popleft()
 
+    def close(self) -> None:
+        """Stop the judge thread without judging what is still waiting."""
+        if self._worker is not None:
+            with contextlib.suppress(queue.Empty):
+                self._jobs.get_nowait()
+            self._jobs.put(None)
+            self._worker.join(timeout=30.0)
+            self._worker = None
+
     def _window(self, reps: list[RepSegment]) -> list[Row]:
         """The buffered rows from `JUDGE_LEAD_S` before the earliest rep's start."""
         if not reps:

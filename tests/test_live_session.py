@@ -122,3 +122,24 @@ def test_annotate_scales_landmarks_to_a_frame_of_another_size() -> None:
         small = s.annotate(np.zeros((H // 2, W // 2, 3), np.uint8), result)
     hip = (_person().image[23, :2] / 2).astype(int)
     assert small[hip[1] - 2 : hip[1] + 3, hip[0] - 2 : hip[0] + 3].max() > 0
+
+
+def test_closing_a_session_stops_its_threads() -> None:
+    from tests.test_live_metrics import _hinge_set
+
+    track = make_track(
+        _hinge_set(2), facing="left", scale_px_per_m=260.0, hip_px=(320.0, 260.0), size=(W, H)
+    )
+    poses = [PersonPose(track.image[i], track.world[i], track.visibility[i], None) for i in
+             range(len(track))]  # fmt: skip
+    session = LiveSession("hinge", pose_fn=lambda rgb, t: [poses[int(round(t * 30))]])
+    session.start()
+    for t in track.t:
+        session.process(_frame(), float(t))
+    names = {t.name for t in threading.enumerate()}
+    assert {"backcheck-live", "hinge-judge"} <= names  # reps were judged on their own thread
+    assert session.latest().state.reps == 2  # type: ignore[union-attr]
+    session.close()
+    alive = {t.name for t in threading.enumerate()}
+    assert "backcheck-live" not in alive
+    assert "hinge-judge" not in alive

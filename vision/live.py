@@ -330,8 +330,11 @@ class LiveSession:
         self._worker = None
 
     def close(self) -> None:
-        """Stop the worker and release the pose model."""
+        """Stop the worker (and any judging thread) and release the pose model."""
         self.stop()
+        close_rule = getattr(self.analyzer.monitor, "close", None)
+        if close_rule is not None:
+            close_rule()
         if self._estimator is not None:
             self._estimator.close()
             self._estimator = None
