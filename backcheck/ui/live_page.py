@@ -180,6 +180,10 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
     if client is None or store is None:
         b[0].caption("Choose a client above to save this set to their history.")
         return
+    saved_key = f"live_saved_{set_no}"
+    if saved := st.session_state.get(saved_key):
+        b[0].success(saved)
+        return
     if b[0].button(f"Save this set to {client.name}'s history", key="live_save"):
         from backcheck.live import save_live_set
         from metrics.errors import AnalysisError
@@ -190,4 +194,6 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
         except AnalysisError as err:
             st.error(str(err))
             return
-        st.success(f"Saved: {summary.n_reps} reps" if exercise == "hinge" else "Saved the hold.")
+        what = f"{summary.n_reps} reps" if exercise == "hinge" else "the hold"
+        st.session_state[saved_key] = f"Saved: {what} in {client.name}'s history."
+        st.rerun()
