@@ -63,6 +63,7 @@ def _watch(
     stop_at_reps: int | None,
     stop_at_cue: bool = False,
     save_as: str | None = None,
+    exercise: str = "hinge",
 ) -> tuple[list[dict], float, dict]:
     y4m = tmp / f"{clip.stem}.y4m"
     pass_s = write_y4m(
@@ -71,6 +72,7 @@ def _watch(
     out = tmp / "observations.json"
     args = [
         "--y4m", str(y4m),
+        "--exercise", exercise,
         "--seconds", f"{pass_s + STARTUP_S:.1f}",
         "--out", str(out),
         "--screenshot", str(tmp / "live.png"),
@@ -140,3 +142,21 @@ def test_rounded_back_clip_brings_up_the_rounding_cue(tmp_path: Path, shared_dat
     assert {o["cue_code"] for o in cues} == {"spine_flexion"}
     assert "back" in cues[0]["cue_text"].lower()
     assert max(o["reps"] or 0 for o in first_pass) >= 10
+
+
+def test_plank_hold_timer_runs_through_the_labelled_hold(tmp_path: Path, shared_data: Path) -> None:
+    clip = shared_data / "clips" / "plank" / "forearm_plank_correct.mp4"  # held 0-16.2 s
+    seen, pass_s, _ = _watch(tmp_path, clip, stop_at_reps=None, exercise="plank")
+    holds = [
+        (o["elapsed_s"], float(o["hold"].split()[0])) for o in seen if o["hold"] not in (None, "--")
+    ]
+    assert holds, "the hold timer never started"
+    first_pass = [h for t, h in holds if t <= pass_s]
+    # The clip is a plank from its first frame (held 4 s) to its last: the timer starts
+    # within a few seconds and runs at clock speed through the labelled 16.2 s.
+    assert max(first_pass) >= 16.2
+    assert all(b >= a for a, b in zip(first_pass, first_pass[1:], strict=False))
+    t0, h0 = holds[0]
+    t1, h1 = holds[-1]
+    assert (h1 - h0) / (t1 - t0) == pytest.approx(1.0, abs=0.1)
+    assert not any(o["cue_code"] for o in seen), "a cue on a plank labelled straight"
