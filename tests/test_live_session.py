@@ -143,3 +143,14 @@ def test_closing_a_session_stops_its_threads() -> None:
     alive = {t.name for t in threading.enumerate()}
     assert "backcheck-live" not in alive
     assert "hinge-judge" not in alive
+
+
+def test_a_lifter_lost_for_a_while_is_found_again_elsewhere() -> None:
+    here, there, stranger = _person(0.0), _person(260.0), _person(-280.0, scale=200.0)
+    frames = [[here]] * 3 + [[]] * 80 + [[there, stranger]]  # 30 fps: gone 2.7 s
+    with LiveSession("hinge", pose_fn=lambda rgb, t: frames[int(round(t * 30))]) as s:
+        states = [s.process(_frame(), k / 30.0).state for k in range(len(frames))]
+    assert states[0].found and not states[50].found
+    assert states[-1].found  # taken up again where the lifter now stands
+    assert states[-1].image is not None
+    assert abs(states[-1].image[23, 0] - there.image[23, 0]) < 1.0

@@ -52,6 +52,8 @@ RESULT_QUEUE_SIZE = 8
 RATE_WINDOW_S = 2.0
 # A person this far (in torso lengths) from where the lifter was is someone else.
 _SAME_PERSON = 0.8
+# After this long without the lifter, the next person found is taken for the lifter.
+LIFTER_LOST_S = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,6 +201,7 @@ class LiveSession:
         self._mailbox: tuple[np.ndarray, float, float] | None = None
         self._latest: LiveResult | None = None
         self._lifter: PersonPose | None = None
+        self._lifter_t = -np.inf
         self._worker: threading.Thread | None = None
         self._stopping = False
         self._index = 0
@@ -222,9 +225,11 @@ class LiveSession:
         t0 = time.perf_counter()
         people = self._pose(rgb, t)
         t1 = time.perf_counter()
+        if self._lifter is not None and t - self._lifter_t > LIFTER_LOST_S:
+            self._lifter = None  # gone a while: whoever is nearest the camera now
         lifter = pick_lifter(people, self._lifter)
         if lifter is not None:
-            self._lifter = lifter
+            self._lifter, self._lifter_t = lifter, t
         others = len(people) - (1 if lifter is not None else 0)
         sample = (
             PoseSample(
