@@ -253,7 +253,9 @@ def evaluate_command(
     )
     text = (
         "# Evaluation on the labelled clips\n\n"
-        f"Made with `{command}` (from the repository root). Labels: "
+        f"Made with `{command}` (from the repository root). Tracks come from the pose "
+        "pass over each clip (model `full`); `--tracks DIR` saves them there and reuses "
+        "them on the next run. Labels: "
         "../shared/data/clips.csv. A flag counts as raised on a clip when any rep has it; "
         "labels mild/marked/yes are positives, none/no negatives, unclear/blank unscored; "
         "clips whose view is not judgeable abstain from form flags.\n\n" + body

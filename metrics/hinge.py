@@ -30,7 +30,7 @@ from metrics.reps import (
 )
 from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
-from metrics.spine import SpineParams, SpineShape, spine_shape
+from metrics.spine import SpineParams, SpineShape, running_median, spine_shape
 from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
 
@@ -54,6 +54,8 @@ class HingeParams:
     rise_lookback_s: float = 1.0
     # ...and the hip angle still closing faster than this (deg/s) is still the descent.
     closing_deg_s: float = 5.0
+    # The trunk's running median for it, against landmark glitches.
+    trunk_smooth_s: float = 0.2
     # Knee dominance is only judged on reps that bend the hip at least this much.
     min_hip_flexion_deg: float = 60.0
 
@@ -103,6 +105,7 @@ def analyze_hinge(
     bottom_zone = np.array([z == "bottom" for z in zones], bool)
     judge = view.judgeable
     hip_y = track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1]
+    trunk_smooth = running_median(angles.trunk, angles.t, params.trunk_smooth_s)
     reps: list[Rep] = []
     flags: list[Flag] = []
     for k, seg in enumerate(segments):
@@ -111,7 +114,7 @@ def analyze_hinge(
             "spine_flexion": _flexion(seg, shape, bottom_zone, angles.t, params),
             "spine_extension": _extension(seg, shape, nxt, angles.t, params),
             "knee_dominant": _knee_dominance(seg, angles, bottom_zone, params),
-            "hips_rise_early": _hips_rise(seg, angles, hip_y, params),
+            "hips_rise_early": _hips_rise(seg, angles, hip_y, trunk_smooth, params),
         }
         rep_flags: list[Flag] = []
         if judge:
@@ -245,7 +248,7 @@ def _knee_dominance(
 
 
 def _hips_rise(
-    seg: RepSegment, angles: Angles, hip_y: np.ndarray, params: HingeParams
+    seg: RepSegment, angles: Angles, hip_y: np.ndarray, trunk: np.ndarray, params: HingeParams
 ) -> RepMeasure | None:
     """How far the trunk tips forward once the hips start to rise (deg).
 
@@ -253,7 +256,8 @@ def _hips_rise(
     When the hips lead (the knees straighten first) the trunk tips further forward. The
     reference is the hips' lowest point (image pixels: the camera is still, no ankle
     needed), moved on while the hip angle is still closing (the upper body still going
-    down is the end of the descent, not the rise).
+    down is the end of the descent, not the rise). `trunk` is the trunk angle after a
+    short running median: a landmark glitch of a frame or two is not a tip.
     """
     if not (seg.pull_seen and seg.lockout_seen):
         return None
@@ -268,14 +272,14 @@ def _hips_rise(
     hip = angles.hip
     while k < seg.end_i and hip[k + 1] < hip[k] - params.closing_deg_s * (t[k + 1] - t[k]):
         k += 1
-    trunk = angles.trunk[k : seg.end_i + 1]
-    if not np.isfinite(trunk).any() or not math.isfinite(angles.trunk[k]):
+    after = trunk[k : seg.end_i + 1]
+    if not np.isfinite(after).any() or not math.isfinite(trunk[k]):
         return None
-    j = k + int(np.nanargmax(trunk))
-    value = float(angles.trunk[j] - angles.trunk[k])
+    j = k + int(np.nanargmax(after))
+    value = float(trunk[j] - trunk[k])
     # the episode: from the start of the rise until the trunk is back where it started
     end = j
-    while end < seg.end_i and angles.trunk[end + 1] > angles.trunk[k]:
+    while end < seg.end_i and trunk[end + 1] > trunk[k]:
         end += 1
     return RepMeasure(value, j, k, end)
 

@@ -11,8 +11,8 @@ Zones, per frame, from the angles of `metrics.angles` (degrees):
   `top_hip_min_deg` on at least one side (one leg is often hidden behind a plate);
 - bottom: trunk past `bottom_trunk_min_deg` (a hinge) or the near hip closed below
   `bottom_hip_max_deg` (a squat-like rep keeps the trunk upright but closes the hip);
-- otherwise in between. A zone counts once it has lasted `min_dwell_s`, so a one-frame
-  glitch neither starts nor ends a rep.
+- otherwise in between. A zone counts once it has lasted `min_dwell_s` (two frames at
+  30 fps), so a one-frame glitch neither starts nor ends a rep.
 
 Lost tracking is part of real clips: a lifter who rises out of the top of the frame, or a
 pose model that only finds the lifter once standing. Two rules cover it, both marked on
@@ -65,7 +65,7 @@ class RepParams:
     top_hip_min_deg: float = 145.0
     bottom_trunk_min_deg: float = 40.0
     bottom_hip_max_deg: float = 110.0
-    min_dwell_s: float = 0.05
+    min_dwell_s: float = 0.03  # two frames at 30 fps
     # The bottom of a rep is the last frame before the rise still this close to the
     # deepest point: max(bottom_tol_deg, bottom_tol_fraction × the rep's depth range).
     bottom_tol_deg: float = 3.0
@@ -262,15 +262,9 @@ class RepCounter:
             run.last_i, run.last_t = i, float(t)
         else:
             run = s.run = _Run(zone, i, float(t), i, float(t))
-        if run.last_t - run.first_t + 1e-9 >= self.params.min_dwell_s or self._instant(run):
+        if run.last_t - run.first_t + 1e-9 >= self.params.min_dwell_s:
             done = self._confirm(run)
-        if zone != "top":
-            s.unseen_pull_pending = False
         return done
-
-    def _instant(self, run: _Run) -> bool:
-        """A one-frame run confirms at once when min_dwell_s is zero."""
-        return self.params.min_dwell_s <= 0.0
 
     def _confirm(self, run: _Run) -> RepSegment | None:
         s = self._s
@@ -278,11 +272,12 @@ class RepCounter:
         if run.zone == "top":
             if s.visit_first_i is not None:
                 done = self._close_visit(run.first_i, lockout_seen=True)
-            elif s.unseen_pull_pending and s.confirmed is None:
+            elif s.unseen_pull_pending:
                 done = self._emit(run.first_i, run.first_i, run.first_i, False, True, False)
             s.unseen_pull_pending = False
             s.last_top_i = run.last_i
         elif run.zone == "bottom" and s.visit_first_i is None:
+            s.unseen_pull_pending = False  # the pull is seen from here: a normal rep
             s.visit_first_i = run.first_i
             s.visit_from_top = s.last_top_i is not None and s.confirmed == "top"
         if run.zone != "mid":
