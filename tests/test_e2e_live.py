@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -85,17 +86,25 @@ def _watch(
         args += ["--save-as", save_as]
     cmd = _NETNS.format(python=sys.executable, args=" ".join(args))
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run(
+    # A session of its own, so a run that hangs is ended with the app and browser it started.
+    proc = subprocess.Popen(
         ["unshare", "-n", "sh", "-c", cmd],
         cwd=REPO,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=pass_s + STARTUP_S + 240,
-        check=False,
+        start_new_session=True,
     )
-    y4m.unlink(missing_ok=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    try:
+        _, stderr = proc.communicate(timeout=pass_s + STARTUP_S + 240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    finally:
+        y4m.unlink(missing_ok=True)
+    assert proc.returncode == 0, stderr[-3000:]
     got = json.loads(out.read_text("utf-8"))
     return got["observations"], pass_s, got["saved"]
 
