@@ -24,6 +24,10 @@ _LINK_GROWTH_PER_S = 1.0
 _TRAIL_TIMEOUT_S = 1.0
 # Two detections closer than this (in torso lengths) are one person found twice.
 _DUPLICATE_DISTANCE = 0.25
+# Frames over which a trail's torso length is taken.
+_SIZE_FRAMES = 15
+# Overlapping trails this close (median, in torso lengths) follow the same body.
+_SAME_BODY_DISTANCE = 0.5
 # Score floor for someone who barely moves (a plank, a bystander): size then decides.
 _MIN_ACTIVITY = 0.1
 
@@ -37,6 +41,12 @@ class _Trail:
     @property
     def last(self) -> PersonPose:
         return self.poses[-1]
+
+    @property
+    def size(self) -> float:
+        """Torso length over the last few frames: one poor fit doesn't shrink it."""
+        recent = [p.torso_size for p in self.poses[-_SIZE_FRAMES:]]
+        return max(float(np.nanmedian(recent)), 1.0)
 
 
 class LifterTracker:
@@ -60,12 +70,14 @@ class LifterTracker:
         self._open = still_open
         pairs = []
         for ti, trail in enumerate(self._open):
-            size = max(trail.last.torso_size, 1.0)
-            allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * (t - trail.last_t)
+            size = trail.size
+            since = t - trail.last_t
+            allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * since
             for pi, person in enumerate(people):
                 d = float(np.hypot(*(person.torso_center - trail.last.torso_center))) / size
                 if np.isfinite(d) and d <= allowed:
-                    pairs.append((d, ti, pi))
+                    # A trail seen a moment ago beats one last seen a while back.
+                    pairs.append((d + _LINK_GROWTH_PER_S * since, ti, pi))
         used_t: set[int] = set()
         used_p: set[int] = set()
         for _, ti, pi in sorted(pairs):
@@ -74,11 +86,20 @@ class LifterTracker:
             used_t.add(ti)
             used_p.add(pi)
             self._extend(self._open[ti], frame, t, people[pi])
+        extended = [self._open[ti] for ti in used_t]
         for pi, person in enumerate(people):
-            if pi not in used_p and np.isfinite(person.torso_size):
-                trail = _Trail()
-                self._extend(trail, frame, t, person)
-                self._open.append(trail)
+            if pi in used_p or not np.isfinite(person.torso_size):
+                continue
+            twin = _same_body(person, extended)
+            if twin is not None:
+                # A second, overlapping fit of a body already followed in this frame: keep
+                # whichever fit is better seen, and start no trail for the copy.
+                if np.nansum(person.visibility) > np.nansum(twin.poses[-1].visibility):
+                    twin.poses[-1] = person
+                continue
+            trail = _Trail()
+            self._extend(trail, frame, t, person)
+            self._open.append(trail)
 
     @staticmethod
     def _extend(trail: _Trail, frame: int, t: float, person: PersonPose) -> None:
@@ -106,7 +127,13 @@ class LifterTracker:
                     chain.append(nxt)
                 else:
                     chain.insert(0, nxt)
-        return {f: p for tr in chain for f, p in zip(tr.frames, tr.poses, strict=True)}
+        chosen: dict[int, PersonPose] = {}
+        for tr in chain:
+            for f, p in zip(tr.frames, tr.poses, strict=True):
+                # Where two trails of the same body overlap, keep the better-seen pose.
+                if f not in chosen or np.nansum(p.visibility) > np.nansum(chosen[f].visibility):
+                    chosen[f] = p
+        return chosen
 
     def lifter_track(self, width: int, height: int, facing: str | None = None) -> PoseTrack:
         """The lifter as a `PoseTrack`, with NaN rows where the lifter was not found.
@@ -160,21 +187,57 @@ def _activity(trail: _Trail) -> float:
 def _continuation(
     end: _Trail, rest: list[_Trail], forward: bool, times: list[float]
 ) -> _Trail | None:
-    """The trail that picks up where `end` stopped (or stops where it starts), if any."""
+    """The trail that picks up where `end` stops (forward) or leads into where it starts.
+
+    Either after a gap, starting close to where `end` was last seen, or overlapping it in
+    time while following the same body (the model sometimes finds one person twice while
+    it re-detects, and the copy goes on as its own trail).
+    """
     best, best_d = None, np.inf
     for tr in rest:
         if forward:
             gap = times[tr.frames[0]] - times[end.frames[-1]]
             a, b = end.poses[-1], tr.poses[0]
+            extends = tr.frames[-1] > end.frames[-1]
         else:
             gap = times[end.frames[0]] - times[tr.frames[-1]]
             a, b = end.poses[0], tr.poses[-1]
-        if gap <= 0:
+            extends = tr.frames[0] < end.frames[0]
+        if gap > 0:
+            d = float(np.hypot(*(a.torso_center - b.torso_center))) / max(a.torso_size, 1.0)
+            if d > _LINK_DISTANCE + _LINK_GROWTH_PER_S * gap:
+                continue
+        elif extends:
+            d = _overlap_distance(end, tr)
+            if d > _SAME_BODY_DISTANCE:
+                continue
+        else:
             continue
-        d = float(np.hypot(*(a.torso_center - b.torso_center))) / max(a.torso_size, 1.0)
-        if d <= _LINK_DISTANCE + _LINK_GROWTH_PER_S * gap and d < best_d:
+        if d < best_d:
             best, best_d = tr, d
     return best
+
+
+def _same_body(person: PersonPose, trails: list[_Trail]) -> _Trail | None:
+    """The trail whose pose in this frame is close enough to be the same body, if any."""
+    for trail in trails:
+        mine = trail.poses[-1]
+        d = float(np.hypot(*(person.torso_center - mine.torso_center))) / trail.size
+        if d <= _SAME_BODY_DISTANCE:
+            return trail
+    return None
+
+
+def _overlap_distance(a: _Trail, b: _Trail) -> float:
+    """Median torso-centre distance, in torso lengths, over the frames both trails share."""
+    where_b = {f: i for i, f in enumerate(b.frames)}
+    d = [
+        float(np.hypot(*(pa.torso_center - b.poses[where_b[f]].torso_center)))
+        / max(pa.torso_size, 1.0)
+        for f, pa in zip(a.frames, a.poses, strict=True)
+        if f in where_b
+    ]
+    return float(np.median(d)) if d else np.inf
 
 
 def _drop_duplicates(people: list[PersonPose]) -> list[PersonPose]:
