@@ -150,8 +150,8 @@ class LiveSession:
     model : str
         "auto" (see `choose_live_model`), "lite", "full", "heavy" or a .task path.
     num_poses, masks : int, bool
-        Passed to `vision.pose.PoseEstimator`; masks give the back contour the spine
-        rules read.
+        Passed to `vision.pose.PoseEstimator`; masks give the back outline the spine
+        rules read (None: for hinges only; the plank rules do not use it).
     pose_fn : callable, optional
         ``pose_fn(rgb, t) -> list[PersonPose]`` instead of the pose model (tests).
     background_judging : bool
@@ -166,7 +166,7 @@ class LiveSession:
         model: str = "auto",
         profile: ClientProfile | None = None,
         num_poses: int = 1,
-        masks: bool = True,
+        masks: bool | None = None,
         pose_fn: PoseFn | None = None,
         monitor_factory: MonitorFactory | None = None,
         result_queue_size: int = RESULT_QUEUE_SIZE,
@@ -183,6 +183,8 @@ class LiveSession:
 
             asset = resolve_model(choose_live_model(model))
             self.model_name, self.model_sha256 = asset.name, asset.sha256
+            if masks is None:
+                masks = exercise == "hinge"
             self._estimator = PoseEstimator(asset.path, num_poses=num_poses, masks=masks)
             # The first inference sets the model up (a second or so): do it now, on a
             # blank frame, rather than on the lifter's first frame.
