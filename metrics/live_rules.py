@@ -106,12 +106,10 @@ class HingeMonitor:
         self._worker: threading.Thread | None = None
 
     def update(self, frame: LiveFrame) -> MonitorUpdate:
-        from metrics.reps import RepRow
-
         self._buffer(frame)
-        a = frame.angles
-        row = RepRow(trunk=a.trunk, hip=a.hip, knee=a.knee, hip_far=a.hip_far)
-        done = self.counter.update(frame.t, row)
+        # `FrameAngles` has every field the counter reads (trunk, hip, knee, the far hip,
+        # shoulder height), computed as `metrics.reps.rep_rows` takes them from a track.
+        done = self.counter.update(frame.t, frame.angles)
         if done is not None:
             self._due.append((done.end_s + self.lockout_window_s + 0.1, done.index))
         if self._due and frame.t >= self._due[0][0]:
