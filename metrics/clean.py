@@ -248,13 +248,18 @@ def lowpass(
     default_pad = 3 * (2 * len(sos) + 1)
     flat = out.reshape(n, -1)
     finite = np.isfinite(flat)
+    # Columns with the same missing frames (x, y, z of a landmark; often whole landmark
+    # groups) share their runs, so each run is filtered for all of them in one call.
+    groups: dict[bytes, list[int]] = {}
     for col in range(flat.shape[1]):
-        for start, stop in _finite_runs(finite[:, col]):
+        groups.setdefault(np.packbits(finite[:, col]).tobytes(), []).append(col)
+    for cols in groups.values():
+        for start, stop in _finite_runs(finite[:, cols[0]]):
             length = stop - start
             if length < _MIN_FILTER_RUN:
                 continue
-            flat[start:stop, col] = sosfiltfilt(
-                sos, flat[start:stop, col], padlen=min(default_pad, length - 1)
+            flat[start:stop, cols] = sosfiltfilt(
+                sos, flat[start:stop, cols], axis=0, padlen=min(default_pad, length - 1)
             )
     return out
 
