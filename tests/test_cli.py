@@ -78,9 +78,11 @@ def test_analyze_writes_report_csv_and_annotated_video(
     header = rows[0].split(",")
     for col in ("t_s", "trunk_deg", "hip_deg", "knee_deg", "neck_deg", "visibility"):
         assert col in header
-    assert len(rows) - 1 == 62  # a row per analysed frame (30 fps source: every frame)
     track = PoseTrack.load(tmp_path / "o" / "track.npz")
-    assert len(track) == 62
+    assert len(rows) - 1 == len(track)  # a row per analysed frame
+    # 62 frames at 30 fps analysed at the capped 15 fps: every other frame.
+    assert len(track) == 31
+    assert report["source"]["analysed_fps"] == pytest.approx(15.0, abs=0.1)
     dur, codec = _duration(tmp_path / "o" / "annotated.mp4")
     assert codec == "h264"
     assert dur == pytest.approx(report["source"]["duration_s"], abs=1 / 30)

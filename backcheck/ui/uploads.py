@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from backcheck.history import Client, HistoryStore, SessionSummary
 from metrics.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from backcheck.pipeline import AnalysisResult
 
 VIDEO_TYPES = ("mp4", "mov", "m4v", "webm", "avi")
 MAX_NAME = 80
@@ -77,6 +80,25 @@ def _named_errors(upload: Path, display: str) -> Iterator[None]:
         raise AnalysisError(message) from err
 
 
+def _analyse_spooled(
+    staging: Path, name: str, data: BinaryIO, **options: Any
+) -> tuple[str, AnalysisResult]:
+    """Spool an upload into `staging`, analyse it there, and delete the copy.
+
+    Returns the sanitised display name and the result; errors name the uploaded file.
+    """
+    from backcheck.pipeline import analyze_video
+
+    display = safe_filename(name)
+    upload = staging / f"upload{video_suffix(name)}"
+    if spool(data, upload) == 0:
+        raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
+    with _named_errors(upload, display):
+        result = analyze_video(upload, out_dir=staging, display_name=display, **options)
+    upload.unlink()
+    return display, result
+
+
 def analyse_upload(
     store: HistoryStore,
     client: Client,
@@ -92,28 +114,20 @@ def analyse_upload(
     Raises `AnalysisError` (one-line reason) for anything wrong with the upload; nothing is
     saved then and no file is left behind.
     """
-    from backcheck.pipeline import analyze_video
     from backcheck.ui.printable import moment_frames, report_html
 
-    display = safe_filename(name)
-    suffix = video_suffix(name)
     staging = store.new_staging_dir()
     try:
-        upload = staging / f"upload{suffix}"
-        if spool(data, upload) == 0:
-            raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
-        with _named_errors(upload, display):
-            result = analyze_video(
-                upload,
-                out_dir=staging,
-                exercise=exercise,
-                model=model,
-                profile=client.profile,
-                write_video=True,
-                progress=progress,
-                display_name=display,
-            )
-        upload.unlink()
+        _, result = _analyse_spooled(
+            staging,
+            name,
+            data,
+            exercise=exercise,
+            model=model,
+            profile=client.profile,
+            write_video=True,
+            progress=progress,
+        )
         html = report_html(
             result.report,
             client=client.name,
@@ -137,25 +151,13 @@ def neutral_from_clip(
     progress: Progress | None = None,
 ) -> Client:
     """Calibrate a client's neutral from a short standing (or setup) clip and store it."""
-    from backcheck.pipeline import analyze_video
     from metrics.calibration import neutral_from_standing
 
-    display = safe_filename(name)
-    suffix = video_suffix(name)
     staging = store.new_staging_dir()
     try:
-        upload = staging / f"upload{suffix}"
-        if spool(data, upload) == 0:
-            raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
-        with _named_errors(upload, display):
-            result = analyze_video(
-                upload,
-                out_dir=staging,
-                model=model,
-                write_video=False,
-                progress=progress,
-                display_name=display,
-            )
+        display, result = _analyse_spooled(
+            staging, name, data, model=model, write_video=False, progress=progress
+        )
         neutral = neutral_from_standing(result.analysis)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
