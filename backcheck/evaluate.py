@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backcheck.pipeline import DEFAULT_MAX_FPS
 from metrics.analysis import TrackAnalysis, analyze_track
 from metrics.track import PoseTrack
 
@@ -254,7 +255,8 @@ def evaluate_command(
     text = (
         "# Evaluation on the labelled clips\n\n"
         f"Made with `{command}` (from the repository root). Tracks come from the pose "
-        "pass over each clip (model `full`); `--tracks DIR` saves them there and reuses "
+        f"pass over each clip (model `full`, at most {DEFAULT_MAX_FPS:g} analysed frames a "
+        "second, as `backcheck analyze` runs it); `--tracks DIR` saves them there and reuses "
         "them on the next run. Labels: "
         "../shared/data/clips.csv. A flag counts as raised on a clip when any rep has it; "
         "labels mild/marked/yes are positives, none/no negatives, unclear/blank unscored; "

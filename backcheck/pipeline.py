@@ -30,8 +30,6 @@ Progress = Callable[[float, str], None]
 # evaluation gives the same reps and flags from every clip at 15, 20 and 30 fps), and the
 # pose model's ~35 ms a frame on two cores keeps the analysis faster than real time.
 DEFAULT_MAX_FPS = 15.0
-# How often the pass counts the people in shot while it follows only one.
-COUNT_PEOPLE_EVERY_S = 2.0
 # Frames are shrunk to this long side for the pose model (its own inputs are 224–256 px;
 # the segmentation mask comes back at this size, which is plenty for the back's edge).
 POSE_LONG_SIDE = 640
@@ -152,7 +150,7 @@ def extract_track(
     """
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
-    from vision.pose import PeopleCounter, PoseEstimator
+    from vision.pose import PoseEstimator
     from vision.prefetch import prefetch
     from vision.video import iter_frames, probe
 
@@ -160,27 +158,16 @@ def extract_track(
     tracker = LifterTracker()
     seen = 0
     frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=POSE_LONG_SIDE))
-    counter = PeopleCounter(model_path)
-    estimator = PoseEstimator(model_path, num_poses=1)
-    crowded = False
-    next_count_t = -1.0
-    try:
+    # Two poses, even when one person is in shot: then the pose detector runs on every
+    # frame instead of following the last frame's region, so a cut in the video or a
+    # passer-by never leaves the landmarks trailing (following one pose cost rounding
+    # flags and reps on the labelled clips).
+    with PoseEstimator(model_path, num_poses=2) as estimator:
         for frame in frames:
             seen += 1
-            if not crowded and frame.t >= next_count_t:
-                next_count_t = frame.t + COUNT_PEOPLE_EVERY_S
-                if counter.count(frame.rgb) > 1:
-                    # Someone else is in shot: from here on follow everyone, so the
-                    # lifter tracker can keep the lifter and never jump to the other.
-                    crowded = True
-                    estimator.close()
-                    estimator = PoseEstimator(model_path, num_poses=2)
             tracker.update(frame.t, estimator.detect(frame.rgb, frame.t, (width, height)))
             if progress and total_s:
                 progress(min(frame.t / total_s, 1.0), f"finding the lifter ({frame.t:.1f} s)")
-    finally:
-        estimator.close()
-        counter.close()
     if seen == 0:
         raise AnalysisError("The video has no frames that could be decoded.")
     rough = tracker.lifter_track(width, height)

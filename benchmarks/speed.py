@@ -99,30 +99,18 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
 
 
 def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
-    from backcheck.pipeline import COUNT_PEOPLE_EVERY_S, DEFAULT_MAX_FPS, POSE_LONG_SIDE
-    from vision.pose import PeopleCounter, PoseEstimator
+    from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE
+    from vision.pose import PoseEstimator
     from vision.video import iter_frames
 
-    # The same model calls as backcheck's pass: one pose, or two once someone else is in
-    # shot. Only the time inside the pose model counts (not the people counting).
     inside = 0.0
     n = 0
-    counter = PeopleCounter(model)
-    est = PoseEstimator(model, num_poses=1)
-    crowded, next_count_t = False, -1.0
-    for frame in iter_frames(clip, max_fps=DEFAULT_MAX_FPS, scale_to=POSE_LONG_SIDE):
-        if not crowded and frame.t >= next_count_t:
-            next_count_t = frame.t + COUNT_PEOPLE_EVERY_S
-            if counter.count(frame.rgb) > 1:
-                crowded = True
-                est.close()
-                est = PoseEstimator(model, num_poses=2)
-        t0 = time.perf_counter()
-        est.detect(frame.rgb, frame.t)
-        inside += time.perf_counter() - t0
-        n += 1
-    est.close()
-    counter.close()
+    with PoseEstimator(model) as est:
+        for frame in iter_frames(clip, max_fps=DEFAULT_MAX_FPS, scale_to=POSE_LONG_SIDE):
+            t0 = time.perf_counter()
+            est.detect(frame.rgb, frame.t)
+            inside += time.perf_counter() - t0
+            n += 1
     return {"pose_s": inside, "frames": n, "peak_rss_mb": _peak_rss_mb()}
 
 

@@ -54,8 +54,11 @@ class HingeParams:
     rise_lookback_s: float = 1.0
     # ...and the hip angle still closing faster than this (deg/s) is still the descent.
     closing_deg_s: float = 5.0
-    # The trunk's running median for it, against landmark glitches.
+    # The trunk's running median for it, against landmark glitches: over this long, and
+    # over at least this many frames, so that a two-frame glitch in a fast lockout is
+    # not read as a tip at the 15 fps uploads are analysed at.
     trunk_smooth_s: float = 0.2
+    trunk_smooth_min_frames: int = 5
     # Knee dominance is only judged on reps that bend the hip at least this much.
     min_hip_flexion_deg: float = 60.0
 
@@ -105,7 +108,9 @@ def analyze_hinge(
     bottom_zone = np.array([z == "bottom" for z in zones], bool)
     judge = view.judgeable
     hip_y = track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1]
-    trunk_smooth = running_median(angles.trunk, angles.t, params.trunk_smooth_s)
+    trunk_smooth = running_median(
+        angles.trunk, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
+    )
     reps: list[Rep] = []
     flags: list[Flag] = []
     for k, seg in enumerate(segments):

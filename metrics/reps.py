@@ -139,8 +139,10 @@ def classify_zone(
     hip = float(row.hip)
     hip_far = float(getattr(row, "hip_far", math.nan))
     hips = [h for h in (hip, hip_far) if math.isfinite(h)]
+    # A squat-like bottom closes both hips: one hip read open (the near leg is often
+    # hidden by the plates and misread) is no bottom while the trunk stands upright.
     bottom = trunk >= params.bottom_trunk_min_deg or (
-        math.isfinite(hip) and hip <= params.bottom_hip_max_deg
+        bool(hips) and max(hips) <= params.bottom_hip_max_deg
     )
     top = trunk <= params.top_trunk_max_deg and (not hips or max(hips) >= params.top_hip_min_deg)
     if params.shoulder_drop and math.isfinite(drop):

@@ -159,14 +159,17 @@ def outline_angles(
     return _wrap(a_low - a_head), _wrap(a_low - a_up)
 
 
-def running_median(x: np.ndarray, t: np.ndarray, window_s: float) -> np.ndarray:
-    """Running median over about `window_s` seconds; NaN samples stay NaN and are skipped."""
+def running_median(
+    x: np.ndarray, t: np.ndarray, window_s: float, *, min_samples: int = 1
+) -> np.ndarray:
+    """Running median over about `window_s` seconds (at least `min_samples`, made odd);
+    NaN samples stay NaN and are skipped."""
     x = np.asarray(x, np.float64)
     finite = np.isfinite(x)
     if len(x) < 3 or not finite.any():
         return x.copy()
     dt = float(np.median(np.diff(t)))
-    size = int(round(window_s / dt)) | 1 if dt > 0 else 1
+    size = max(int(round(window_s / dt)) if dt > 0 else 1, min_samples) | 1
     if size <= 1:
         return x.copy()
     idx = np.arange(len(x))

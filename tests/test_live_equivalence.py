@@ -147,13 +147,13 @@ def test_live_session_on_a_clip_matches_the_upload(tmp_path: Path, shared_data: 
                 break
             writer.write(frame.rgb, frame.t)
         writer.close(end_t=9.0)
+    # Both at 30 fps and following two poses, so the same frames meet the same model.
     upload = analyze_video(
         clip, out_dir=tmp_path / "upload", exercise="hinge", write_video=False, max_fps=30
     )
 
-    # One person in shot: the upload follows one pose, at 30 fps here like the live path.
     with LiveSession(
-        "hinge", model="full", num_poses=1, masks=True, background_judging=False
+        "hinge", model="full", num_poses=2, masks=True, background_judging=False
     ) as session:
         for frame in iter_frames(clip, max_fps=30):
             session.process(frame.rgb, frame.t)

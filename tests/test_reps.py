@@ -61,6 +61,11 @@ def test_zones_of_single_frames() -> None:
     # one leg hidden behind a plate reads flexed: the other side confirms the lockout
     assert classify_zone(RepRow(trunk=0.0, hip=115.0, hip_far=172.0)) == "top"
     assert classify_zone(RepRow(trunk=0.0, hip=115.0)) == "mid"
+    # a near hip misread as closed is no squat bottom while the far hip stands open
+    # (yfgd_bad_02/03 at lockout: near hip ~100 deg, far hip 155-180 deg)
+    assert classify_zone(RepRow(trunk=-5.0, hip=100.0, hip_far=176.0)) == "top"
+    assert classify_zone(RepRow(trunk=5.0, hip=100.0, hip_far=130.0)) == "mid"
+    assert classify_zone(RepRow(trunk=15.0, hip=95.0, hip_far=100.0)) == "bottom"
 
 
 # --- synthetic sets ----------------------------------------------------------------------

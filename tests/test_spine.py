@@ -77,6 +77,16 @@ def test_running_median_drops_a_flicker_and_keeps_gaps() -> None:
     assert np.isnan(y[20:23]).all() and np.isfinite(y[:20]).all()
 
 
+def test_running_median_min_samples_drops_a_two_frame_glitch_at_15_fps() -> None:
+    t = np.arange(15) / 15.0
+    x = np.linspace(60.0, 0.0, 15)  # a fast lockout
+    x[9:11] = [91.0, 118.0]  # two frames of a misread trunk
+    narrow = running_median(x, t, 0.2)  # 3 samples at 15 fps: the glitch survives
+    wide = running_median(x, t, 0.2, min_samples=5)
+    assert np.max(narrow[8:12]) > 90.0
+    assert np.max(wide[8:12]) < 40.0  # no more than the lockout read 0.3 s earlier
+
+
 def _shape(track: PoseTrack, neutral: dict[str, float] | None = None):
     cleaned = clean_track(track)
     view = classify_view(cleaned)

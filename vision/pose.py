@@ -116,34 +116,6 @@ class PoseEstimator:
         return False
 
 
-class PeopleCounter:
-    """Counts the people in a single frame (IMAGE mode, several poses, no masks).
-
-    Following one person is cheap; following several costs a detector run on every frame.
-    The upload pass counts people now and then and only follows several once a second
-    person has been seen.
-    """
-
-    def __init__(self, model_path: str | Path, max_people: int = 3) -> None:
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
-
-        self._landmarker = PoseLandmarker.create_from_options(
-            PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(model_path)), num_poses=max_people
-            )
-        )
-
-    def count(self, rgb: np.ndarray) -> int:
-        import mediapipe as mp
-
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        return len(self._landmarker.detect(image).pose_landmarks)
-
-    def close(self) -> None:
-        self._landmarker.close()
-
-
 def poses_from_result(
     result: Any, width: int, height: int, full_size: tuple[int, int] | None = None
 ) -> list[PersonPose]:
