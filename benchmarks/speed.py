@@ -40,6 +40,18 @@ CLIPS = [
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS.
+
+    Linux's `ru_maxrss` survives exec: a child started by a parent that once held 1 GB
+    (the parent encodes the long clips) reports that 1 GB. `VmHWM` starts afresh at exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
