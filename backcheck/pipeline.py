@@ -27,9 +27,14 @@ from metrics.track import PoseTrack
 Progress = Callable[[float, str], None]
 
 # Hinges and planks are slow movements: 15 analysed frames a second resolve them (the
-# evaluation gives the same reps and flags from every clip at 15, 20 and 30 fps), and the
-# pose model's ~35 ms a frame on two cores keeps the analysis faster than real time.
+# evaluation finds every labelled rep and flag it found at 30 fps), at half the pose
+# model's cost.
 DEFAULT_MAX_FPS = 15.0
+# Poses followed per frame, even when one person is in shot: then the pose detector runs
+# on every frame instead of following the last frame's region, so a cut in the video or a
+# passer-by never leaves the landmarks trailing (following one pose cost rounding flags
+# and reps on the labelled clips).
+UPLOAD_NUM_POSES = 2
 # Frames are shrunk to this long side for the pose model (its own inputs are 224–256 px;
 # the segmentation mask comes back at this size, which is plenty for the back's edge).
 POSE_LONG_SIDE = 640
@@ -158,11 +163,7 @@ def extract_track(
     tracker = LifterTracker()
     seen = 0
     frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=POSE_LONG_SIDE))
-    # Two poses, even when one person is in shot: then the pose detector runs on every
-    # frame instead of following the last frame's region, so a cut in the video or a
-    # passer-by never leaves the landmarks trailing (following one pose cost rounding
-    # flags and reps on the labelled clips).
-    with PoseEstimator(model_path, num_poses=2) as estimator:
+    with PoseEstimator(model_path, num_poses=UPLOAD_NUM_POSES) as estimator:
         for frame in frames:
             seen += 1
             tracker.update(frame.t, estimator.detect(frame.rgb, frame.t, (width, height)))

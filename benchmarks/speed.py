@@ -111,13 +111,13 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
 
 
 def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
-    from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE
+    from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE, UPLOAD_NUM_POSES
     from vision.pose import PoseEstimator
     from vision.video import iter_frames
 
     inside = 0.0
     n = 0
-    with PoseEstimator(model) as est:
+    with PoseEstimator(model, num_poses=UPLOAD_NUM_POSES) as est:
         for frame in iter_frames(clip, max_fps=DEFAULT_MAX_FPS, scale_to=POSE_LONG_SIDE):
             t0 = time.perf_counter()
             est.detect(frame.rgb, frame.t)

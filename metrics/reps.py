@@ -138,13 +138,14 @@ def classify_zone(
         return None
     hip = float(row.hip)
     hip_far = float(getattr(row, "hip_far", math.nan))
-    hips = [h for h in (hip, hip_far) if math.isfinite(h)]
-    # A squat-like bottom closes both hips: one hip read open (the near leg is often
-    # hidden by the plates and misread) is no bottom while the trunk stands upright.
-    bottom = trunk >= params.bottom_trunk_min_deg or (
-        bool(hips) and max(hips) <= params.bottom_hip_max_deg
+    # The more open of the hips seen (NaN if neither): one leg is often hidden behind the
+    # plates and misread as flexed, so one open hip confirms a lockout and rules out a
+    # squat-like bottom.
+    open_hip = max((h for h in (hip, hip_far) if math.isfinite(h)), default=math.nan)
+    bottom = trunk >= params.bottom_trunk_min_deg or open_hip <= params.bottom_hip_max_deg
+    top = trunk <= params.top_trunk_max_deg and (
+        math.isnan(open_hip) or open_hip >= params.top_hip_min_deg
     )
-    top = trunk <= params.top_trunk_max_deg and (not hips or max(hips) >= params.top_hip_min_deg)
     if params.shoulder_drop and math.isfinite(drop):
         # the shoulders' drop outranks angles foreshortened by the camera
         low, high = drop >= params.drop_bottom, drop <= params.drop_top

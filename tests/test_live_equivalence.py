@@ -136,7 +136,7 @@ def test_plank_hold_and_flags_agree_on_a_real_track(stem: str) -> None:
 @pytest.mark.clips
 def test_live_session_on_a_clip_matches_the_upload(tmp_path: Path, shared_data: Path) -> None:
     """Real pose: the first 9 s of a rounded-back set (3 reps), live and uploaded."""
-    from backcheck.pipeline import analyze_video
+    from backcheck.pipeline import UPLOAD_NUM_POSES, analyze_video
     from vision.live import LiveSession
     from vision.video import VideoWriter, iter_frames
 
@@ -153,7 +153,7 @@ def test_live_session_on_a_clip_matches_the_upload(tmp_path: Path, shared_data: 
     )
 
     with LiveSession(
-        "hinge", model="full", num_poses=2, masks=True, background_judging=False
+        "hinge", model="full", num_poses=UPLOAD_NUM_POSES, masks=True, background_judging=False
     ) as session:
         for frame in iter_frames(clip, max_fps=30):
             session.process(frame.rgb, frame.t)
