@@ -91,6 +91,7 @@ def analyze_video(
         video,
         asset.path,
         max_fps=max_fps,
+        size=(info.width, info.height),
         total_s=info.duration_s,
         progress=lambda f, label: say(f * _POSE_SHARE, label),
     )
@@ -148,29 +149,43 @@ def extract_track(
     size: tuple[int, int] | None = None,
     total_s: float | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> PoseTrack:
     """Run the pose model over the video and follow the lifter: pass 1 of the analysis.
 
-    `size` is the upright (width, height) of the video when already known from `probe`.
+    `size` is the upright (width, height) of the video and `total_s` its length, when
+    already known from `probe`. `workers` model instances share the video (default: one
+    per core, see `vision.pose_pass`).
     """
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
-    from vision.pose import PoseEstimator
-    from vision.prefetch import prefetch
-    from vision.video import iter_frames, probe
+    from vision.pose_pass import run_pose_pass
+    from vision.video import probe
 
-    width, height = size or (probe(video).width, probe(video).height)
-    tracker = LifterTracker()
-    seen = 0
-    frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=POSE_LONG_SIDE))
-    with PoseEstimator(model_path, num_poses=UPLOAD_NUM_POSES) as estimator:
-        for frame in frames:
-            seen += 1
-            tracker.update(frame.t, estimator.detect(frame.rgb, frame.t, (width, height)))
-            if progress and total_s:
-                progress(min(frame.t / total_s, 1.0), f"finding the lifter ({frame.t:.1f} s)")
-    if seen == 0:
+    if size is None or total_s is None:
+        info = probe(video)
+        size, total_s = (info.width, info.height), info.duration_s
+    width, height = size
+    frames = run_pose_pass(
+        video,
+        model_path,
+        max_fps=max_fps,
+        scale_to=POSE_LONG_SIDE,
+        full_size=size,
+        num_poses=UPLOAD_NUM_POSES,
+        duration_s=total_s,
+        workers=workers,
+        progress=(
+            None
+            if progress is None
+            else lambda f: progress(f, f"finding the lifter ({f * total_s:.1f} s)")
+        ),
+    )
+    if not frames:
         raise AnalysisError("The video has no frames that could be decoded.")
+    tracker = LifterTracker()
+    for frame in frames:
+        tracker.update(frame.t, list(frame.people))
     rough = tracker.lifter_track(width, height)
     if not rough.found.any():
         raise AnalysisError(

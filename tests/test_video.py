@@ -442,3 +442,45 @@ def test_writer_keeps_colours(tmp_path):
     decoded = [f.rgb for f in iter_frames(path)]
     for got, want in zip(decoded, colours, strict=True):
         assert np.abs(got.reshape(-1, 3).mean(axis=0) - want).max() < 5
+
+
+# --------------------------------------------------------------------------- (g) spans
+
+
+@pytest.mark.parametrize("clip", [KETTLEBELL_60, MPEG4, HEVC, MOOV_LAST])
+def test_spans_cut_at_slots_give_exactly_the_frames_of_one_pass(clip):
+    """Two spans (the second found by seeking) meet the same frames, times and indices."""
+    whole = list(iter_frames(clip, max_fps=15, scale_to=96))
+    cut = int(probe(clip).duration_s / 2 * 15) / 15
+    first = list(iter_frames(clip, max_fps=15, scale_to=96, end_s=cut))
+    second = list(iter_frames(clip, max_fps=15, scale_to=96, start_s=cut))
+    assert first and second
+    assert len(first) + len(second) == len(whole)
+    for a, b in zip(first + second, whole, strict=True):
+        assert (a.index, a.t) == (b.index, b.t)
+        assert np.array_equal(a.rgb, b.rgb)
+    assert first[-1].t < cut <= second[0].t + 1e-9
+
+
+def test_span_without_rate_cap_and_three_way_split(tmp_path):
+    times = [i / 25 for i in range(75)]
+    path = encode(
+        tmp_path / "keyframes.mp4", moving_frames(75), times, rate=25, options={"g": "10"}
+    )
+    spans = [(0.0, 1.0), (1.0, 2.2), (2.2, None)]
+    got = [f.t for s, e in spans for f in iter_frames(path, start_s=s, end_s=e)]
+    assert np.allclose(got, times, atol=1e-3)
+    with pytest.raises(ValueError):
+        next(iter_frames(path, start_s=2.0, end_s=1.0))
+
+
+def test_span_falls_back_to_reading_from_the_start_when_the_seek_lands_late(tmp_path, monkeypatch):
+    """A seek that lands inside the span must not cost the span its first frames."""
+    import vision.video_read
+
+    times = [i / 25 for i in range(100)]
+    path = encode(tmp_path / "clip.mp4", moving_frames(100), times, rate=25, options={"g": "25"})
+    monkeypatch.setattr(vision.video_read, "_SEEK_MARGIN_S", -1.5)  # seek 1.5 s too far
+    got = list(iter_frames(path, start_s=2.0))
+    assert got[0].t == pytest.approx(2.0, abs=1e-3)
+    assert [f.index for f in got] == list(range(50, 100))

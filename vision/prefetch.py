@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -17,7 +17,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def prefetch(source: Iterator[T], depth: int = 4) -> Iterator[T]:
+def prefetch(source: Iterator[T], depth: int = 4) -> Generator[T, None, None]:
     """Yield the items of `source`, produced in a worker thread at most `depth` ahead.
 
     An exception in the worker is raised in the consumer at the point it happened. Closing

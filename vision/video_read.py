@@ -503,7 +503,12 @@ def _target_size(width: int, height: int, scale_to: int | None) -> tuple[int, in
 
 
 def iter_frames(
-    path: str | Path, *, max_fps: float | None = None, scale_to: int | None = None
+    path: str | Path,
+    *,
+    max_fps: float | None = None,
+    scale_to: int | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
 ) -> Generator[VideoFrame, None, None]:
     """Decode `path` one frame at a time: upright RGB with times from the PTS.
 
@@ -513,17 +518,74 @@ def iter_frames(
     keeps every other frame). ``scale_to`` shrinks frames so the long side is at most that
     many pixels (never enlarges). Decoding is threaded.
 
+    ``start_s``/``end_s`` decode one span of the video, ``start_s <= t < end_s`` (with
+    ``max_fps``, the slots from ``start_s``'s to before ``end_s``'s), so that spans cut at
+    slot boundaries together yield exactly the frames of one whole pass. A span that starts
+    later seeks to a key frame before it; ``index`` is then counted from that key frame's
+    time at the nominal rate.
+
     Call `probe` first for the full set of checks; this re-checks what it meets on the way
     and raises BadVideo (with the time reached) for data that is damaged or cut short.
     The file stays open until the generator finishes; ``close()`` it to stop early.
     """
-    import av
-
     if max_fps is not None and not max_fps > 0:
         raise ValueError(f"max_fps must be positive, got {max_fps}")
     if scale_to is not None and scale_to < 2:
         raise ValueError(f"scale_to must be at least 2 px, got {scale_to}")
+    if not start_s >= 0 or (end_s is not None and not end_s > start_s):
+        raise ValueError(f"need 0 <= start_s < end_s, got {start_s}, {end_s}")
+    span = _Span(start_s, end_s, max_fps)
     path = Path(path)
+    if start_s > 0:
+        try:
+            yield from _decode(path, span, scale_to, seek=True)
+            return
+        except _SeekMissed:
+            pass  # the demuxer could not land before the span: read from the start
+    yield from _decode(path, span, scale_to, seek=False)
+
+
+# A span that starts later seeks this far before its start, so the key frame found is
+# before it even when the demuxer's seek is coarse.
+_SEEK_MARGIN_S = 1.0
+
+
+class _SeekMissed(Exception):
+    """A seek landed after the span's start (or on frames without times)."""
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Which decoded times belong to a span of the video (see `iter_frames`)."""
+
+    start_s: float
+    end_s: float | None
+    max_fps: float | None
+
+    @property
+    def whole(self) -> bool:
+        return self.start_s == 0 and self.end_s is None
+
+    def slot(self, t: float) -> float:
+        """The rate-cap slot of time `t` (the time itself when the rate is not capped)."""
+        if self.max_fps is None:
+            return t
+        return math.floor(t * self.max_fps + _SLOT_SLACK)
+
+    def before(self, t: float) -> bool:
+        return self.start_s > 0 and self.slot(t) < self.slot(self.start_s)
+
+    def after(self, t: float) -> bool:
+        return self.end_s is not None and self.slot(t) >= self.slot(self.end_s)
+
+
+def _decode(
+    path: Path, span: _Span, scale_to: int | None, *, seek: bool
+) -> Generator[VideoFrame, None, None]:
+    """The frames of `span`, decoded from the start of the file or from a seek point."""
+    import av
+
+    max_fps = span.max_fps
     container = _open_input(path)
     try:
         stream = _video_stream(container, path)
@@ -534,9 +596,15 @@ def iter_frames(
         claimed_s = _stream_seconds(container, stream)
         claimed_frames = stream.frames
         origin: int | None = stream.start_time
+        seek_to = span.start_s - _SEEK_MARGIN_S
+        seeking = seek and seek_to > 0
+        if seeking:
+            if origin is None or not tb:
+                raise _SeekMissed
+            container.seek(origin + int(seek_to / tb), stream=stream, backward=True)
         rotation: int | None = None
         index = -1
-        last_slot: int | None = None
+        last_slot: float | None = None
         t = 0.0
         packets = 0
         corrupt_tail = False
@@ -555,16 +623,26 @@ def iter_frames(
                 except ValueError as exc:  # PyAV: "cannot decode unknown codec"
                     raise _unsupported(path, stream) from exc
                 for frame in frames:
-                    index += 1
                     ts = frame.pts if frame.pts is not None else frame.dts
                     if ts is None:
-                        t = t + step if index else 0.0
+                        if seeking and index < 0:
+                            raise _SeekMissed  # no time to place the seek point
+                        t = t + step if index >= 0 else 0.0
                     else:
                         if origin is None:
                             origin = ts
                         t = (ts - origin) * tb
+                    if seeking and index < 0:
+                        if not span.before(t):
+                            raise _SeekMissed  # frames of the span may be behind us
+                        index = round(t / step) - 1
+                    index += 1
+                    if span.before(t):
+                        continue
+                    if span.after(t):
+                        return
                     if max_fps is not None:
-                        slot = math.floor(t * max_fps + _SLOT_SLACK)
+                        slot = span.slot(t)
                         if last_slot is not None and slot <= last_slot:
                             continue
                         last_slot = slot
@@ -580,12 +658,12 @@ def iter_frames(
             raise BadVideo(
                 path, f"the video is damaged or cut short at {t:.1f} s; {_AGAIN}", kind="damaged"
             ) from exc
-        if corrupt_tail or (claimed_frames and packets < claimed_frames):
+        if corrupt_tail or (not seeking and claimed_frames and packets < claimed_frames):
             of = f" of {_fmt_duration(claimed_s)}" if claimed_s else ""
             raise BadVideo(
                 path, f"the video is cut short at {t:.1f} s{of}; {_AGAIN}", kind="truncated"
             )
-        if index < 0:
+        if index < 0 and span.whole:
             raise BadVideo(path, "the video has no frames", kind="empty")
     finally:
         container.close()

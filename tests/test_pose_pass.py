@@ -1,0 +1,66 @@
+"""The pose pass on several cores: spans, and the same findings as one model instance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vision.pose_pass import split_spans
+
+
+def test_spans_are_cut_on_slot_boundaries_and_end_open():
+    spans = split_spans(21.0, 15.0, workers=2)
+    assert spans == [(0.0, 10.466666666666667), (10.466666666666667, None)]
+    assert spans[0][1] * 15 == pytest.approx(157)  # a whole number of 1/15 s slots
+    assert split_spans(9.0, None, workers=3) == [(0.0, 3.0), (3.0, 6.0), (6.0, None)]
+
+
+def test_short_or_unknown_videos_are_one_span():
+    assert split_spans(3.9, 15.0, workers=2) == [(0.0, None)]  # under 2 s a span
+    assert split_spans(0.0, 15.0, workers=2) == [(0.0, None)]
+    assert split_spans(5.0, 15.0, workers=4) == [
+        (0.0, 2.466666666666667),
+        (2.466666666666667, None),
+    ]
+    assert split_spans(600.0, 15.0, workers=1) == [(0.0, None)]
+
+
+@pytest.mark.clips
+def test_two_instances_find_what_one_finds(shared_data: Path, model_path: Path) -> None:
+    """Real model on a 60 fps clip: same frames, and the same landmarks away from the cut."""
+    from vision.pose_pass import run_pose_pass
+    from vision.video import probe
+
+    clip = shared_data / "clips" / "kettlebell" / "0016c_1.mp4"
+    info = probe(clip)
+    kwargs = dict(
+        max_fps=15.0,
+        scale_to=640,
+        full_size=(info.width, info.height),
+        num_poses=2,
+        duration_s=info.duration_s,
+    )
+    shares: list[float] = []
+    one = run_pose_pass(clip, model_path, workers=1, **kwargs)  # type: ignore[arg-type]
+    two = run_pose_pass(
+        clip,
+        model_path,
+        workers=2,
+        progress=shares.append,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert [f.t for f in two] == [f.t for f in one]
+    assert len(one) == 316
+    assert shares and shares == sorted(shares) and shares[-1] <= 1.0
+    cut = split_spans(info.duration_s, 15.0, 2)[1][0]
+    far = [k for k, f in enumerate(one) if abs(f.t - cut) > 1.0 and f.people]
+    assert len(far) > 250
+    diffs = []
+    for k in far:
+        a, b = one[k].people[0].image[:, :2], two[k].people[0].image[:, :2]
+        diffs.append(float(np.nanmax(np.abs(a - b))))
+    # Away from the cut both instances see the same history: the same pixels.
+    assert np.median(diffs) < 0.5
+    assert np.mean(np.array(diffs) < 2.0) > 0.95
