@@ -484,3 +484,25 @@ def test_span_falls_back_to_reading_from_the_start_when_the_seek_lands_late(tmp_
     got = list(iter_frames(path, start_s=2.0))
     assert got[0].t == pytest.approx(2.0, abs=1e-3)
     assert [f.index for f in got] == list(range(50, 100))
+
+
+def test_writer_takes_frames_prepared_in_another_thread(tmp_path):
+    """`prepare` (run where the drawing happens) then `write` gives the same video."""
+    from vision.prefetch import prefetch
+
+    frames = moving_frames(12, w=97, h=65)  # odd sizes: scaled to even ones
+    direct, staged = tmp_path / "direct.mp4", tmp_path / "staged.mp4"
+    with VideoWriter(direct) as writer:
+        for i, rgb in enumerate(frames):
+            writer.write(rgb, i / 25)
+    with VideoWriter(staged) as writer:
+        ready = prefetch((writer.prepare(rgb), i / 25) for i, rgb in enumerate(frames))
+        for yuv, t in ready:
+            writer.write(yuv, t)
+        with pytest.raises(ValueError, match="not"):
+            writer.write(VideoWriter(tmp_path / "other.mp4").prepare(frames[0][:32]), 1.0)
+    a = [f.rgb for f in iter_frames(direct)]
+    b = [f.rgb for f in iter_frames(staged)]
+    assert len(a) == len(b) == 12
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert probe(staged).width == 96

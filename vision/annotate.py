@@ -37,11 +37,16 @@ class SkeletonAnnotator:
         visibility: np.ndarray | None,
         back: np.ndarray | None,
         notes: FrameNotes,
+        *,
+        in_place: bool = False,
     ) -> np.ndarray:
-        """Return a drawn copy of `rgb`; coordinates are in the frame's pixels."""
+        """Return `rgb` drawn on; coordinates are in the frame's pixels.
+
+        Draws on a copy unless `in_place` (for frames nobody else holds).
+        """
         import cv2
 
-        out = np.ascontiguousarray(rgb).copy()
+        out = rgb if in_place and rgb.flags.c_contiguous and rgb.flags.writeable else rgb.copy()
         h, w = out.shape[:2]
         s = self.scale or max(h, w) / 720.0
         thick = max(1, int(round(2 * s)))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from metrics.analysis import TrackAnalysis
 from metrics.cues import cue_table
 from metrics.report import Flag
 from vision.annotate import FrameNotes, SkeletonAnnotator
+
+if TYPE_CHECKING:
+    from av.video.frame import VideoFrame as AVFrame
 
 # The annotated copy is at most this tall or wide: small to store, quick to encode, and
 # sharp enough on a phone or laptop screen.
@@ -64,7 +68,11 @@ def render_annotated(
     end_t: float,
     progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Decode `video` again and write the annotated H.264 copy to `out_path`."""
+    """Decode `video` again and write the annotated H.264 copy to `out_path`.
+
+    Three stages overlap on the cores: decoding, drawing with the colour conversion, and
+    encoding; a few frames wait between them, never more.
+    """
     from vision.prefetch import prefetch
     from vision.video import VideoWriter, iter_frames
 
@@ -72,7 +80,8 @@ def render_annotated(
     annotator = SkeletonAnnotator()
     t_track = track.t
     frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=OUTPUT_LONG_SIDE))
-    with VideoWriter(out_path, fps=max_fps, max_side=OUTPUT_LONG_SIDE) as writer:
+
+    def drawn(writer: VideoWriter) -> Iterator[tuple[AVFrame, float]]:
         for frame in frames:
             k = frame.rgb.shape[1] / track.width
             i = int(np.clip(np.searchsorted(t_track, frame.t), 0, len(t_track) - 1))
@@ -80,14 +89,24 @@ def render_annotated(
                 i -= 1
             matched = abs(t_track[i] - frame.t) < 0.02
             back = track.back_contour[i] * k if track.back_contour is not None and matched else None
-            drawn = annotator.annotate(
+            rgb = annotator.annotate(
                 frame.rgb,
                 track.image[i, :, :2] * k if matched else None,
                 track.visibility[i] if matched else None,
                 back,
                 frame_notes(analysis, i) if matched else FrameNotes(()),
+                in_place=True,
             )
-            writer.write(drawn, frame.t)
-            if progress and end_t > 0:
-                progress(min(frame.t / end_t, 1.0))
+            yield writer.prepare(rgb), frame.t
+
+    with VideoWriter(out_path, fps=max_fps, max_side=OUTPUT_LONG_SIDE) as writer:
+        ready = prefetch(drawn(writer))
+        try:
+            for yuv, t in ready:
+                writer.write(yuv, t)
+                if progress and end_t > 0:
+                    progress(min(t / end_t, 1.0))
+        finally:
+            ready.close()
+            frames.close()
         writer.close(end_t=end_t)

@@ -104,37 +104,51 @@ class VideoWriter:
 
     # ------------------------------------------------------------------ public
 
-    def write(self, rgb: np.ndarray, t: float) -> None:
-        """Queue `rgb` (H, W, 3) uint8 to be shown from `t` seconds on."""
-        import av
+    def write(self, rgb: np.ndarray | AVFrame, t: float) -> None:
+        """Queue a frame to be shown from `t` seconds on.
 
+        `rgb` is (H, W, 3) uint8, or what `prepare` made of it (so the conversion can run
+        in another thread while this one encodes).
+        """
         if self._closed:
             raise ValueError("VideoWriter is closed")
-        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-            raise ValueError(f"rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
         if not np.isfinite(t) or t < 0:
             raise ValueError(f"t must be a finite time >= 0 s, got {t}")
+        frame = self.prepare(rgb) if isinstance(rgb, np.ndarray) else rgb
+        if self.size is None or (frame.width, frame.height) != self.size:
+            raise ValueError(f"frame is {frame.width}x{frame.height}, not {self.size}")
+        pts = round(t / _TIME_BASE)
+        if self._last_pts is not None and pts <= self._last_pts:
+            raise ValueError(f"times must increase: {t} s is not after the previous frame")
+        if self._pending is not None:
+            self._emit(pts - self._pending[1])
+        self._pending = (frame, pts)
+        self._last_pts = pts
+
+    def prepare(self, rgb: np.ndarray) -> AVFrame:
+        """Scale and convert `rgb` (H, W, 3) uint8 into the encoder's BT.709 yuv420p frame.
+
+        The first frame fixes the output size; later frames must have the same shape.
+        Safe to call from another thread than `write` once the first frame is prepared.
+        """
+        import av
+
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
         if self._input_shape is None:
             self._input_shape = rgb.shape
             self.size = _even_size(rgb.shape[1], rgb.shape[0], self.max_side)
         elif rgb.shape != self._input_shape:
             raise ValueError(f"frame size changed from {self._input_shape} to {rgb.shape}")
-        pts = round(t / _TIME_BASE)
-        if self._last_pts is not None and pts <= self._last_pts:
-            raise ValueError(f"times must increase: {t} s is not after the previous frame")
         assert self.size is not None
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame = frame.reformat(
+        return frame.reformat(
             width=self.size[0],
             height=self.size[1],
             format="yuv420p",
             dst_colorspace="ITU709",
             dst_color_range="MPEG",
         )
-        if self._pending is not None:
-            self._emit(pts - self._pending[1])
-        self._pending = (frame, pts)
-        self._last_pts = pts
 
     def close(self, end_t: float | None = None) -> None:
         """Finish the file: the last frame lasts until `end_t` s (see class docs)."""
