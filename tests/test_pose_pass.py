@@ -64,3 +64,73 @@ def test_two_instances_find_what_one_finds(shared_data: Path, model_path: Path) 
     # Away from the cut both instances see the same history: the same pixels.
     assert np.median(diffs) < 0.5
     assert np.mean(np.array(diffs) < 2.0) > 0.95
+
+
+@pytest.mark.clips
+def test_a_span_that_fails_stops_the_pass_with_its_reason(
+    shared_data: Path, model_path: Path, tmp_path: Path
+) -> None:
+    """A clip cut short (its index says 15 s, the data ends near 4.5 s) in two spans."""
+    import threading
+
+    from vision.pose_pass import run_pose_pass
+    from vision.video import BadVideo
+
+    src = shared_data / "clips" / "other" / "deadlift_front_view.mp4"
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(src.read_bytes()[: int(src.stat().st_size * 0.3)])
+    before = threading.active_count()
+    with pytest.raises(BadVideo, match=r"cut short at \d+\.\d s"):
+        run_pose_pass(
+            cut,
+            model_path,
+            max_fps=15.0,
+            scale_to=256,
+            full_size=(640, 360),
+            num_poses=1,
+            duration_s=15.0,
+            workers=2,
+        )
+    assert threading.active_count() <= before
+
+
+@pytest.mark.clips
+def test_an_error_in_the_caller_stops_every_span(
+    shared_data: Path, model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The progress callback raising (the app page closed, say) ends the pass at once."""
+    import threading
+
+    from vision.pose import PoseEstimator
+    from vision.pose_pass import run_pose_pass
+
+    class Closed(Exception):
+        pass
+
+    def closed(share: float) -> None:
+        raise Closed
+
+    calls = []
+    detect = PoseEstimator.detect
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return detect(self, *args, **kwargs)
+
+    monkeypatch.setattr(PoseEstimator, "detect", counted)
+    clip = shared_data / "clips" / "kettlebell" / "0016r_1.mp4"  # 26 s, 394 frames: two spans
+    before = threading.active_count()
+    with pytest.raises(Closed):
+        run_pose_pass(
+            clip,
+            model_path,
+            max_fps=15.0,
+            scale_to=256,
+            full_size=(360, 640),
+            num_poses=2,
+            duration_s=26.3,
+            workers=2,
+            progress=closed,
+        )
+    assert len(calls) < 100  # of 394: the spans stopped, they did not run to the end
+    assert threading.active_count() <= before

@@ -506,3 +506,13 @@ def test_writer_takes_frames_prepared_in_another_thread(tmp_path):
     assert len(a) == len(b) == 12
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert probe(staged).width == 96
+
+
+def test_a_span_that_seeks_still_finds_the_video_cut_short(tmp_path):
+    cut = truncated_copy(LANDSCAPE, tmp_path / "cut.mp4", 0.7)
+    with pytest.raises(BadVideo, match=r"cut short at \d+\.\d s") as caught:
+        for _ in iter_frames(cut, scale_to=64, start_s=7.5):
+            pass
+    assert caught.value.kind in ("truncated", "damaged")
+    # the whole clip's second half is not cut short
+    assert len(list(iter_frames(LANDSCAPE, scale_to=64, start_s=7.5))) > 200

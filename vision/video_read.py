@@ -658,7 +658,12 @@ def _decode(
             raise BadVideo(
                 path, f"the video is damaged or cut short at {t:.1f} s; {_AGAIN}", kind="damaged"
             ) from exc
-        if corrupt_tail or (not seeking and claimed_frames and packets < claimed_frames):
+        if seeking:
+            # Packets before the seek point were never counted: judge by the time reached.
+            short = claimed_s is not None and t < claimed_s - _SEEK_MARGIN_S - 2 * step
+        else:
+            short = bool(claimed_frames) and packets < claimed_frames
+        if corrupt_tail or short:
             of = f" of {_fmt_duration(claimed_s)}" if claimed_s else ""
             raise BadVideo(
                 path, f"the video is cut short at {t:.1f} s{of}; {_AGAIN}", kind="truncated"
