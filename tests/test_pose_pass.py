@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vision.pose_pass import split_spans
+from vision.pose_pass import FramePoses, run_pose_pass, split_spans
 
 
 def test_spans_are_cut_on_slot_boundaries_and_end_open():
@@ -30,7 +31,6 @@ def test_short_or_unknown_videos_are_one_span():
 @pytest.mark.clips
 def test_two_instances_find_what_one_finds(shared_data: Path, model_path: Path) -> None:
     """Real model on a 60 fps clip: same frames, and the same landmarks away from the cut."""
-    from vision.pose_pass import run_pose_pass
     from vision.video import probe
 
     clip = shared_data / "clips" / "kettlebell" / "0016c_1.mp4"
@@ -66,6 +66,27 @@ def test_two_instances_find_what_one_finds(shared_data: Path, model_path: Path) 
     assert np.mean(np.array(diffs) < 2.0) > 0.95
 
 
+def two_spans_small(
+    clip: Path,
+    model_path: Path,
+    full_size: tuple[int, int],
+    duration_s: float,
+    progress: Callable[[float], None] | None = None,
+) -> list[FramePoses]:
+    """A quick two-span pass: small frames for the model."""
+    return run_pose_pass(
+        clip,
+        model_path,
+        max_fps=15.0,
+        scale_to=256,
+        full_size=full_size,
+        num_poses=2,
+        duration_s=duration_s,
+        workers=2,
+        progress=progress,
+    )
+
+
 @pytest.mark.clips
 def test_a_span_that_fails_stops_the_pass_with_its_reason(
     shared_data: Path, model_path: Path, tmp_path: Path
@@ -73,7 +94,6 @@ def test_a_span_that_fails_stops_the_pass_with_its_reason(
     """A clip cut short (its index says 15 s, the data ends near 4.5 s) in two spans."""
     import threading
 
-    from vision.pose_pass import run_pose_pass
     from vision.video import BadVideo
 
     src = shared_data / "clips" / "other" / "deadlift_front_view.mp4"
@@ -81,16 +101,7 @@ def test_a_span_that_fails_stops_the_pass_with_its_reason(
     cut.write_bytes(src.read_bytes()[: int(src.stat().st_size * 0.3)])
     before = threading.active_count()
     with pytest.raises(BadVideo, match=r"cut short at \d+\.\d s"):
-        run_pose_pass(
-            cut,
-            model_path,
-            max_fps=15.0,
-            scale_to=256,
-            full_size=(640, 360),
-            num_poses=1,
-            duration_s=15.0,
-            workers=2,
-        )
+        two_spans_small(cut, model_path, (640, 360), 15.0)
     assert threading.active_count() <= before
 
 
@@ -102,7 +113,6 @@ def test_an_error_in_the_caller_stops_every_span(
     import threading
 
     from vision.pose import PoseEstimator
-    from vision.pose_pass import run_pose_pass
 
     class Closed(Exception):
         pass
@@ -121,16 +131,6 @@ def test_an_error_in_the_caller_stops_every_span(
     clip = shared_data / "clips" / "kettlebell" / "0016r_1.mp4"  # 26 s, 394 frames: two spans
     before = threading.active_count()
     with pytest.raises(Closed):
-        run_pose_pass(
-            clip,
-            model_path,
-            max_fps=15.0,
-            scale_to=256,
-            full_size=(360, 640),
-            num_poses=2,
-            duration_s=26.3,
-            workers=2,
-            progress=closed,
-        )
+        two_spans_small(clip, model_path, (360, 640), 26.3, progress=closed)
     assert len(calls) < 100  # of 394: the spans stopped, they did not run to the end
     assert threading.active_count() <= before
