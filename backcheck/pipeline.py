@@ -1,8 +1,10 @@
 """One video in, one report folder out: the analysis the CLI and the app both call.
 
-Pass 1 decodes frames at a capped rate and runs the pose model, keeping only landmarks.
-The numbers side (`metrics.analysis`) then finds reps or the hold, flags and cues. Pass 2
-decodes again and draws the evidence into annotated.mp4. Frames are never all held.
+Pass 1 decodes frames at a capped rate and runs the pose model, keeping only landmarks;
+the video is cut into one span per core so that every core runs a model instance
+(`vision.pose_pass`). The numbers side (`metrics.analysis`) then finds reps or the hold,
+flags and cues. Pass 2 decodes again and draws the evidence into annotated.mp4. Frames
+are never all held.
 """
 
 from __future__ import annotations
