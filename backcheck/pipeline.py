@@ -187,7 +187,7 @@ def extract_track(
         raise AnalysisError("The video has no frames that could be decoded.")
     tracker = LifterTracker()
     for frame in frames:
-        tracker.update(frame.t, list(frame.people))
+        tracker.update(frame.t, frame.people)
     rough = tracker.lifter_track(width, height)
     if not rough.found.any():
         raise AnalysisError(

@@ -9,6 +9,7 @@ only when it is close to where that trail was last seen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,7 +59,7 @@ class LifterTracker:
         self._open: list[_Trail] = []
         self._closed: list[_Trail] = []
 
-    def update(self, t: float, people: list[PersonPose]) -> None:
+    def update(self, t: float, people: Sequence[PersonPose]) -> None:
         """Add the detections of the next analysed frame (at `t` seconds)."""
         frame = len(self._times)
         people = _drop_duplicates(people)
@@ -240,7 +241,7 @@ def _overlap_distance(a: _Trail, b: _Trail) -> float:
     return float(np.median(d)) if d else np.inf
 
 
-def _drop_duplicates(people: list[PersonPose]) -> list[PersonPose]:
+def _drop_duplicates(people: Sequence[PersonPose]) -> list[PersonPose]:
     kept: list[PersonPose] = []
     for p in sorted(people, key=lambda q: -float(np.nansum(q.visibility))):
         if not np.isfinite(p.torso_size):

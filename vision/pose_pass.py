@@ -117,8 +117,8 @@ def run_pose_pass(
         try:
             pending = set(futures)
             while pending:
-                _, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
-                if any(f.done() and f.exception() is not None for f in futures):
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                if any(f.exception() is not None for f in done):
                     break
                 if progress is not None:
                     progress(share_done())

@@ -625,16 +625,16 @@ def _decode(
                 for frame in frames:
                     ts = frame.pts if frame.pts is not None else frame.dts
                     if ts is None:
-                        if seeking and index < 0:
-                            raise _SeekMissed  # no time to place the seek point
                         t = t + step if index >= 0 else 0.0
                     else:
                         if origin is None:
                             origin = ts
                         t = (ts - origin) * tb
                     if seeking and index < 0:
-                        if not span.before(t):
-                            raise _SeekMissed  # frames of the span may be behind us
+                        # The seek must land on a timed frame before the span, or frames
+                        # of the span may be behind us.
+                        if ts is None or not span.before(t):
+                            raise _SeekMissed
                         index = round(t / step) - 1
                     index += 1
                     if span.before(t):
