@@ -487,25 +487,33 @@ def test_span_falls_back_to_reading_from_the_start_when_the_seek_lands_late(tmp_
 
 
 def test_writer_takes_frames_prepared_in_another_thread(tmp_path):
-    """`prepare` (run where the drawing happens) then `write` gives the same video."""
+    """`prepare` (run where the drawing happens) then `write` gives the frames `write` would.
+
+    The converted pixels are compared, not the encoded bits: multi-threaded x264 output
+    is not bit-repeatable from run to run on a loaded machine (seen here).
+    """
     from vision.prefetch import prefetch
 
     frames = moving_frames(12, w=97, h=65)  # odd sizes: scaled to even ones
-    direct, staged = tmp_path / "direct.mp4", tmp_path / "staged.mp4"
-    with VideoWriter(direct) as writer:
-        for i, rgb in enumerate(frames):
-            writer.write(rgb, i / 25)
+    staged = tmp_path / "staged.mp4"
     with VideoWriter(staged) as writer:
-        ready = prefetch((writer.prepare(rgb), i / 25) for i, rgb in enumerate(frames))
+        ready = list(prefetch((writer.prepare(rgb), i / 25) for i, rgb in enumerate(frames)))
+        here = [writer.prepare(rgb) for rgb in frames]
+        for (yuv, _), same in zip(ready, here, strict=True):
+            assert np.array_equal(yuv.to_ndarray(), same.to_ndarray())
         for yuv, t in ready:
             writer.write(yuv, t)
         with pytest.raises(ValueError, match="not"):
             writer.write(VideoWriter(tmp_path / "other.mp4").prepare(frames[0][:32]), 1.0)
-    a = [f.rgb for f in iter_frames(direct)]
-    b = [f.rgb for f in iter_frames(staged)]
-    assert len(a) == len(b) == 12
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    decoded = [f.rgb for f in iter_frames(staged)]
+    assert len(decoded) == 12
     assert probe(staged).width == 96
+    direct = tmp_path / "direct.mp4"
+    with VideoWriter(direct) as writer:
+        for i, rgb in enumerate(frames):
+            writer.write(rgb, i / 25)
+    for a, b in zip(decoded, (f.rgb for f in iter_frames(direct)), strict=True):
+        assert np.abs(a.astype(int) - b).mean() < 1.0
 
 
 def test_a_span_that_seeks_still_finds_the_video_cut_short(tmp_path):
