@@ -5,19 +5,25 @@ there are cores, and each span gets its own decoder and model instance in its ow
 (PyAV and MediaPipe both release the GIL), so every core works on the model. Spans are cut
 at rate-cap slot boundaries: together they meet exactly the frames one whole pass would.
 The first frame of a later span is found the way the first frame of a video is, by the
-pose detector.
+pose detector. Given a `FrameStash`, each span also keeps the frames it analysed, for the
+annotated video.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vision.pose import PersonPose
+
+if TYPE_CHECKING:
+    from vision.frame_stash import FrameStash, StashWriter
+    from vision.video_read import VideoFrame
 
 # More instances than this cost memory (about 60 MB each) for little more speed.
 MAX_WORKERS = 4
@@ -74,12 +80,14 @@ def run_pose_pass(
     duration_s: float,
     workers: int | None = None,
     progress: Callable[[float], None] | None = None,
+    stash: FrameStash | None = None,
 ) -> list[FramePoses]:
     """The pose model's findings for every analysed frame of `video`, in time order.
 
     Landmarks are in pixels of `full_size` (the upright frame before shrinking to
     `scale_to`). `progress` is called from this thread with the share of the video done.
     The first error in time order (a damaged video, say) is raised once all spans stop.
+    With `stash`, the analysed frames (as the model saw them) are written to it too.
     """
     from vision.pose import PoseEstimator
     from vision.prefetch import prefetch
@@ -92,9 +100,10 @@ def run_pose_pass(
 
     def work(k: int) -> None:
         start, end = spans[k]
-        frames = prefetch(
-            iter_frames(video, max_fps=max_fps, scale_to=scale_to, start_s=start, end_s=end)
-        )
+        source = iter_frames(video, max_fps=max_fps, scale_to=scale_to, start_s=start, end_s=end)
+        keep = stash.writer(k) if stash is not None else None
+        # Compressing for the stash happens in the decoding thread, beside the model's.
+        frames = prefetch(_stashed(source, keep) if keep is not None else source)
         try:
             with PoseEstimator(model_path, num_poses=num_poses) as estimator:
                 for frame in frames:
@@ -105,6 +114,8 @@ def run_pose_pass(
                     reached[k] = frame.t
         finally:
             frames.close()
+            if keep is not None:
+                keep.close()
 
     def share_done() -> float:
         if duration_s <= 0:
@@ -129,3 +140,14 @@ def run_pose_pass(
         if error is not None:
             raise error
     return [frame for span in found for frame in span]
+
+
+def _stashed(
+    frames: Generator[VideoFrame, None, None], keep: StashWriter
+) -> Generator[VideoFrame, None, None]:
+    try:
+        for frame in frames:
+            keep.add(frame.t, frame.rgb)
+            yield frame
+    finally:
+        frames.close()
