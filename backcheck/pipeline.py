@@ -1,10 +1,11 @@
 """One video in, one report folder out: the analysis the CLI and the app both call.
 
-Pass 1 decodes frames at a capped rate and runs the pose model, keeping only landmarks;
-the video is cut into one span per core so that every core runs a model instance
-(`vision.pose_pass`). The numbers side (`metrics.analysis`) then finds reps or the hold,
-flags and cues. Pass 2 decodes again and draws the evidence into annotated.mp4. Frames
-are never all held.
+The pose pass decodes frames at a capped rate and runs the pose model, keeping the
+landmarks; the video is cut into one span per core so that every core runs a model
+instance (`vision.pose_pass`). The frames the model saw go to a JPEG stash on disk beside
+the outputs. The numbers side (`metrics.analysis`) then finds reps or the hold, flags and
+cues, and the evidence is drawn on the stashed frames into annotated.mp4. Frames are never
+all held in memory, and the video is decoded once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -25,6 +26,11 @@ from metrics.errors import AnalysisError
 from metrics.profile import ClientProfile
 from metrics.report import ModelInfo, Report, SourceInfo
 from metrics.track import PoseTrack
+
+if TYPE_CHECKING:
+    from models.provision import ModelAsset
+    from vision.frame_stash import FrameStash
+    from vision.video import VideoInfo
 
 Progress = Callable[[float, str], None]
 
@@ -39,11 +45,12 @@ DEFAULT_MAX_FPS = 15.0
 UPLOAD_NUM_POSES = 2
 # Frames are shrunk to this long side for the pose model (its own inputs are 224–256 px;
 # the segmentation mask comes back at this size, which is plenty for the back's edge).
+# The annotated video is drawn on the same frames.
 POSE_LONG_SIDE = 640
 DEFAULT_MAX_DURATION_S = 15 * 60.0
 DEFAULT_MAX_BYTES = 2 * 1024**3
-# Share of the run spent in each pass, for the progress bar.
-_POSE_SHARE = 0.8
+# Share of the run spent in the pose pass, for the progress bar.
+_POSE_SHARE = 0.85
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ def analyze_video(
     Raises `AnalysisError` (one-line reason) for bad input, no person, or no model.
     """
     from models.provision import resolve_model
+    from vision.frame_stash import FrameStash
     from vision.video import probe
 
     video = Path(video)
@@ -89,6 +97,42 @@ def analyze_video(
     info = probe(video, max_duration_s=max_duration_s, max_bytes=DEFAULT_MAX_BYTES)
     say(0.0, "loading the pose model")
     asset = resolve_model(model)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(video)
+    made_out = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".frames-", dir=out) as stash_dir:
+            return _analyze_into(
+                video,
+                out,
+                info,
+                asset,
+                stash=FrameStash(Path(stash_dir)) if write_video else None,
+                exercise=exercise,
+                profile=profile,
+                max_fps=max_fps,
+                say=say,
+                display_name=display_name,
+            )
+    except BaseException:
+        if made_out and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no empty folder behind
+        raise
+
+
+def _analyze_into(
+    video: Path,
+    out: Path,
+    info: VideoInfo,
+    asset: ModelAsset,
+    *,
+    stash: FrameStash | None,
+    exercise: Literal["auto", "hinge", "plank"],
+    profile: ClientProfile | None,
+    max_fps: float | None,
+    say: Progress,
+    display_name: str | None,
+) -> AnalysisResult:
     track = extract_track(
         video,
         asset.path,
@@ -96,6 +140,7 @@ def analyze_video(
         size=(info.width, info.height),
         total_s=info.duration_s,
         progress=lambda f, label: say(f * _POSE_SHARE, label),
+        stash=stash,
     )
     say(_POSE_SHARE, "measuring angles")
     analysis = analyze_track(track, exercise=exercise, profile=profile)
@@ -114,8 +159,6 @@ def analyze_video(
     )
     report = build_report(analysis, source, ModelInfo(asset.name, asset.sha256))
 
-    out = Path(out_dir) if out_dir is not None else default_out_dir(video)
-    out.mkdir(parents=True, exist_ok=True)
     report_path = out / "report.json"
     csv_path = out / "timeseries.csv"
     track_path = out / "track.npz"
@@ -123,20 +166,20 @@ def analyze_video(
     _atomic_write(csv_path, lambda p: write_timeseries(p, analysis))
     _atomic_write(track_path, track.save)
     video_path = None
-    if write_video:
+    if stash is not None:
         video_path = out / "annotated.mp4"
         from vision.render import render_annotated
 
-        say(_POSE_SHARE + 0.05, "drawing the annotated video")
+        say(_POSE_SHARE + 0.02, "drawing the annotated video")
         _atomic_write(
             video_path,
             lambda p: render_annotated(
-                video,
+                stash.frames(),
                 p,
                 analysis,
                 max_fps=max_fps,
                 end_t=info.duration_s,
-                progress=lambda f: say(_POSE_SHARE + 0.05 + f * (0.95 - _POSE_SHARE), "drawing"),
+                progress=lambda f: say(_POSE_SHARE + 0.02 + f * (0.97 - _POSE_SHARE), "drawing"),
             ),
         )
     say(1.0, "done")
@@ -152,12 +195,13 @@ def extract_track(
     total_s: float | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    stash: FrameStash | None = None,
 ) -> PoseTrack:
     """Run the pose model over the video and follow the lifter: pass 1 of the analysis.
 
     `size` is the upright (width, height) of the video and `total_s` its length, when
     already known from `probe`. `workers` model instances share the video (default: one
-    per core, see `vision.pose_pass`).
+    per core, see `vision.pose_pass`). With `stash`, the analysed frames are kept in it.
     """
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
@@ -177,6 +221,7 @@ def extract_track(
         num_poses=UPLOAD_NUM_POSES,
         duration_s=total_s,
         workers=workers,
+        stash=stash,
         progress=(
             None
             if progress is None

@@ -86,6 +86,19 @@ def test_analyze_writes_report_csv_and_annotated_video(
     dur, codec = _duration(tmp_path / "o" / "annotated.mp4")
     assert codec == "h264"
     assert dur == pytest.approx(report["source"]["duration_s"], abs=1 / 30)
+    # Drawn on the frames the model saw: one per analysed frame, at the model's size.
+    from vision.video import iter_frames
+
+    drawn = list(iter_frames(tmp_path / "o" / "annotated.mp4"))
+    assert [round(f.t, 3) for f in drawn] == [round(float(t), 3) for t in track.t]
+    assert drawn[0].rgb.shape == (600, 600, 3)  # 600x600 is under the 640 px model size
+    # The frame stash is gone; only the outputs are left.
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "annotated.mp4",
+        "report.json",
+        "timeseries.csv",
+        "track.npz",
+    ]
 
 
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,7 +151,7 @@ def test_video_with_no_person(
     out = tmp_path / "o"
     code, _, err = _run(["analyze", str(f), "--out", str(out), "--model", str(model_path)], capsys)
     _assert_clean_failure(code, err, "no one was found")
-    assert not (out / "report.json").exists()
+    assert not out.exists()  # the folder made for the run, and its frame stash, are gone
 
 
 def test_missing_model_file(

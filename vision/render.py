@@ -1,8 +1,12 @@
-"""annotated.mp4: the analysed frames with skeleton, back edge, readouts and flag alerts."""
+"""annotated.mp4: the analysed frames with skeleton, back edge, readouts and flag alerts.
+
+The frames are the ones the pose model saw (from the pose pass's `FrameStash`), at its
+size: the video is not decoded a second time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +20,7 @@ from vision.annotate import FrameNotes, SkeletonAnnotator
 if TYPE_CHECKING:
     from av.video.frame import VideoFrame as AVFrame
 
-# The annotated copy is at most this tall or wide: small to store, quick to encode, and
-# sharp enough on a phone or laptop screen.
-OUTPUT_LONG_SIDE = 720
+    from vision.video_read import VideoFrame
 
 
 def frame_notes(analysis: TrackAnalysis, i: int) -> FrameNotes:
@@ -60,7 +62,7 @@ def _alert(flags: list[Flag], t: float) -> str | None:
 
 
 def render_annotated(
-    video: Path,
+    source: Iterable[VideoFrame],
     out_path: Path,
     analysis: TrackAnalysis,
     *,
@@ -68,18 +70,18 @@ def render_annotated(
     end_t: float,
     progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Decode `video` again and write the annotated H.264 copy to `out_path`.
+    """Draw on the analysed frames from `source` and write the H.264 copy to `out_path`.
 
-    Three stages overlap on the cores: decoding, drawing with the colour conversion, and
+    Three stages overlap on the cores: reading, drawing with the colour conversion, and
     encoding; a few frames wait between them, never more.
     """
     from vision.prefetch import prefetch
-    from vision.video import VideoWriter, iter_frames
+    from vision.video import VideoWriter
 
     track = analysis.track
     annotator = SkeletonAnnotator()
     t_track = track.t
-    frames = prefetch(iter_frames(video, max_fps=max_fps, scale_to=OUTPUT_LONG_SIDE))
+    frames = prefetch(iter(source))
 
     def drawn(writer: VideoWriter) -> Iterator[tuple[AVFrame, float]]:
         for frame in frames:
@@ -99,7 +101,7 @@ def render_annotated(
             )
             yield writer.prepare(rgb), frame.t
 
-    with VideoWriter(out_path, fps=max_fps, max_side=OUTPUT_LONG_SIDE) as writer:
+    with VideoWriter(out_path, fps=max_fps) as writer:
         ready = prefetch(drawn(writer))
         try:
             for yuv, t in ready:
