@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,10 @@ UPLOAD_NUM_POSES = 2
 POSE_LONG_SIDE = 640
 DEFAULT_MAX_DURATION_S = 15 * 60.0
 DEFAULT_MAX_BYTES = 2 * 1024**3
+# The frame stash's folder in the output folder; one older than this was left by a run
+# that was killed (an analysis is limited to 15 minutes of video).
+_STASH_PREFIX = ".frames-"
+_STALE_STASH_S = 6 * 3600.0
 # Share of the run spent in the pose pass, for the progress bar.
 _POSE_SHARE = 0.85
 
@@ -100,8 +106,9 @@ def analyze_video(
     out = Path(out_dir) if out_dir is not None else default_out_dir(video)
     made_out = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_stashes(out)
     try:
-        with tempfile.TemporaryDirectory(prefix=".frames-", dir=out) as stash_dir:
+        with tempfile.TemporaryDirectory(prefix=_STASH_PREFIX, dir=out) as stash_dir:
             return _analyze_into(
                 video,
                 out,
@@ -118,6 +125,17 @@ def analyze_video(
         if made_out and not any(out.iterdir()):
             out.rmdir()  # a failed run leaves no empty folder behind
         raise
+
+
+def _remove_stale_stashes(out: Path) -> None:
+    """Delete frame stashes a killed run left in `out` (a run in progress keeps its own)."""
+    cutoff = time.time() - _STALE_STASH_S
+    for path in out.glob(_STASH_PREFIX + "*"):
+        try:
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+        except FileNotFoundError:
+            continue
 
 
 def _analyze_into(

@@ -11,7 +11,8 @@ after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
   backcheck's options (time spent inside `detect_for_video` only): once with one model
   instance on one core, and once run as backcheck runs it, one instance per span of the
   video on each core (the slowest span's time inside the model).
-`--long` adds memory runs on a 1-minute and a 10-minute 1080p clip made from a shared clip.
+`--long` adds runs on a 1-minute and a 10-minute 1080p clip made from a shared clip: memory,
+and the pipeline/floor ratio against the parallel floor.
 Not part of the test run: timings belong in benchmarks, with ratios from the same run.
 """
 
@@ -119,6 +120,15 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
 
 def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
     """The model's time on backcheck's frames: one instance, then one per core in parallel."""
+    return _floor(clip, model, one_core=True)
+
+
+def child_floor_parallel(clip: str, model: str, out: str) -> dict[str, float]:
+    """The model's time on backcheck's frames, one instance per core in parallel only."""
+    return _floor(clip, model, one_core=False)
+
+
+def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
     import threading
 
     from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE, UPLOAD_NUM_POSES
@@ -139,8 +149,10 @@ def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
                 est.detect(frame.rgb, frame.t)
                 times[k] += time.perf_counter() - t0
 
-    one = [0.0]
-    inside_model((0.0, None), one, 0)
+    one = [float("nan")]
+    if one_core:
+        one[0] = 0.0
+        inside_model((0.0, None), one, 0)
     spans = split_spans(probe(clip).duration_s, DEFAULT_MAX_FPS, pose_workers())
     each = [0.0] * len(spans)
     threads = [
@@ -153,7 +165,12 @@ def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
     return {"pose_s": one[0], "pose_parallel_s": max(each), "spans": len(spans)}
 
 
-CHILDREN = {"backcheck": child_backcheck, "naive": child_naive, "floor": child_floor}
+CHILDREN = {
+    "backcheck": child_backcheck,
+    "naive": child_naive,
+    "floor": child_floor,
+    "floor_parallel": child_floor_parallel,
+}
 
 
 def _run_child(kind: str, clip: Path, model: Path, out: Path) -> dict[str, float]:
@@ -259,18 +276,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.long:
             lines += ["", "## Memory on long 1080p clips", ""]
             lines += [
-                "| clip | length s | backcheck s | ×RT | peak RSS MB |",
-                "| --- | --- | --- | --- | --- |",
+                "floor: as above, one model instance per core (the one-core floor is left out "
+                "here for time).",
+                "",
+                "| clip | length s | backcheck s | ×RT | floor s | pipeline/floor | peak RSS MB |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
             ]
-            print("\n".join(lines[-4:]), flush=True)
+            print("\n".join(lines[-6:]), flush=True)
             src = args.clips / "deadlift" / "yfgd_good_01.mp4"
             for minutes in (1, 10):
                 long_clip = tmp / f"long_{minutes}min.mp4"
                 make_long_clip(src, long_clip, minutes * 60.0, (1920, 1080))
                 ours = _run_child("backcheck", long_clip, model, tmp / f"bc{minutes}")
+                floor = _run_child("floor_parallel", long_clip, model, tmp / "floor")
                 row = (
                     f"| {minutes} min 1080p (from yfgd_good_01) | {minutes * 60} | "
                     f"{ours['wall_s']:.1f} | {minutes * 60 / ours['wall_s']:.2f} | "
+                    f"{floor['pose_parallel_s']:.1f} | "
+                    f"{ours['wall_s'] / floor['pose_parallel_s']:.2f} | "
                     f"{ours['peak_rss_mb']:.0f} |"
                 )
                 lines.append(row)

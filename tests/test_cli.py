@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +64,13 @@ def test_analyze_writes_report_csv_and_annotated_video(
     shared_data: Path, model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clip = shared_data / "clips" / "deadlift" / "posereader_good.mp4"
+    # A frame stash left by a killed run two days ago is cleared; a recent one is not ours
+    # to touch (another run may be writing it).
+    stale, recent = tmp_path / "o" / ".frames-killed", tmp_path / "o" / ".frames-running"
+    for folder in (stale, recent):
+        folder.mkdir(parents=True)
+        (folder / "span-000.frames").write_bytes(b"x" * 1000)
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
     code, out, err = _run(
         ["analyze", str(clip), "--out", str(tmp_path / "o"), "--model", str(model_path)], capsys
     )
@@ -92,8 +101,9 @@ def test_analyze_writes_report_csv_and_annotated_video(
     drawn = list(iter_frames(tmp_path / "o" / "annotated.mp4"))
     assert [round(f.t, 3) for f in drawn] == [round(float(t), 3) for t in track.t]
     assert drawn[0].rgb.shape == (600, 600, 3)  # 600x600 is under the 640 px model size
-    # The frame stash is gone; only the outputs are left.
+    # This run's frame stash and the stale one are gone; only the outputs are left.
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        ".frames-running",
         "annotated.mp4",
         "report.json",
         "timeseries.csv",
