@@ -78,6 +78,7 @@ def _page(driver: Any, name: str) -> None:
     _click(driver, name)
     title = "Clients and history" if name == "Clients and history" else "Check a lift"
     wait_for(lambda: any(h.text == title for h in _by_css(driver, "h1")), 30, f"the {title} page")
+    _wait_idle(driver)
 
 
 def _wait_idle(driver: Any, timeout: float = 60) -> None:
@@ -111,20 +112,17 @@ def _picked_client(driver: Any) -> str:
 
 
 def _upload(driver: Any, path: Path) -> None:
-    field = wait_for(
-        lambda: _by_css(driver, "[data-testid='stFileUploader'] input[type='file']"),
-        30,
-        "the file uploader",
-    )[0]
-    field.send_keys(str(path))
+    """Pick `path` in the file uploader; again if Streamlit replaces the input meanwhile."""
+
+    def pick() -> bool:
+        field = _by_css(driver, "[data-testid='stFileUploader'] input[type='file']")
+        if field:
+            field[0].send_keys(str(path))  # a stale input raises: wait_for tries again
+        return bool(field)
+
+    wait_for(pick, 30, "the file uploader")
     wait_for(
-        lambda: (
-            path.name
-            in " ".join(
-                e.get_attribute("textContent") or ""
-                for e in _by_css(driver, "[data-testid='stFileUploader']")
-            )
-        ),
+        lambda: path.name in _text(driver, "[data-testid='stFileUploader']"),
         60,
         f"{path.name} to upload",
     )
