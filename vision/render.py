@@ -72,6 +72,8 @@ def render_annotated(
 ) -> None:
     """Draw on the analysed frames from `source` and write the H.264 copy to `out_path`.
 
+    `source` yields the track's frames in order, indexed from 0 (as `FrameStash.frames`).
+
     Three stages overlap on the cores: reading, drawing with the colour conversion, and
     encoding; a few frames wait between them, never more.
     """
@@ -86,10 +88,9 @@ def render_annotated(
     def drawn(writer: VideoWriter) -> Iterator[tuple[AVFrame, float]]:
         for frame in frames:
             k = frame.rgb.shape[1] / track.width
-            i = int(np.clip(np.searchsorted(t_track, frame.t), 0, len(t_track) - 1))
-            if i > 0 and abs(t_track[i - 1] - frame.t) < abs(t_track[i] - frame.t):
-                i -= 1
-            matched = abs(t_track[i] - frame.t) < 0.02
+            # The source holds the analysed frames in order: frame i is the track's row i.
+            i = frame.index
+            matched = i < len(t_track) and abs(t_track[i] - frame.t) < 1e-3
             back = track.back_contour[i] * k if track.back_contour is not None and matched else None
             rgb = annotator.annotate(
                 frame.rgb,
