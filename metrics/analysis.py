@@ -17,6 +17,7 @@ from metrics.cues import choose_cues
 from metrics.errors import AnalysisError
 from metrics.exercise import detect_exercise
 from metrics.landmarks import SIDE_PARTS
+from metrics.plausibility import check_track, frame_labels
 from metrics.profile import ClientProfile
 from metrics.report import (
     Cue,
@@ -62,12 +63,16 @@ class TrackAnalysis:
     cues: list[Cue]
     track: PoseTrack
     angles: Angles
+    # Per frame, what the plausibility gate found (`metrics.plausibility`), "" for none.
+    plausibility: np.ndarray | None = None
 
     def columns(self) -> dict[str, np.ndarray]:
         """Per-frame columns for timeseries.csv: time, every angle, visibility, labels."""
         cols = dict(self.angles.to_columns())
         cols["visibility"] = _side_visibility(self.track, self.angles.side)
         cols.update(self.result.columns)
+        if self.plausibility is not None:
+            cols["plausibility"] = frame_labels(self.plausibility, self.track, self.angles.side)
         return cols
 
 
@@ -87,10 +92,12 @@ def analyze_track(
         )
     thresholds = thresholds or thresholds_for(profile)
     profile = profile or ClientProfile()
-    cleaned = clean_track(track)
     # The view check reads raw visibility: cleaning blanks an ankle hidden behind a plate,
     # which is still in frame and does not stop the back being judged.
     view = classify_view(track)
+    # No landmark a body could not have put there reaches a measure (docs/ranges.md).
+    checked = check_track(track, facing=view.facing, side_view=view.camera == "side")
+    cleaned = clean_track(checked.track)
     angles = compute_angles(cleaned, facing=view.facing)
     if exercise == "auto":
         chosen, reason = detect_exercise(angles, cleaned)
@@ -106,7 +113,9 @@ def analyze_track(
         result = analyze_hinge(cleaned, angles, view, thresholds, profile)
     quality = _quality(track, angles.side)
     cues = choose_cues(chosen, result.reps, result.hold, result.flags, view, profile)
-    return TrackAnalysis(chosen, reason, view, quality, result, cues, cleaned, angles)
+    return TrackAnalysis(
+        chosen, reason, view, quality, result, cues, cleaned, angles, checked.codes
+    )
 
 
 def build_report(

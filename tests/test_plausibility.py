@@ -1,0 +1,110 @@
+"""The plausibility gate: planted pose flips, label swaps and real movement."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metrics.analysis import analyze_track
+from metrics.landmarks import SIDE_PARTS
+from metrics.plausibility import DEFAULT_PARAMS, _bursts, check_track
+from metrics.track import PoseTrack
+from tests.hingefigure import hinge_set, rep_phases
+
+TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
+
+
+def _lockout_frames(track: PoseTrack, n: int) -> np.ndarray:
+    """`n` frames starting just after the first rep's lockout (trunk back near upright)."""
+    a = analyze_track(track, exercise="hinge")
+    end = a.result.reps[0].end_s
+    i = int(np.searchsorted(track.t, end)) + 1
+    return np.arange(i, i + n)
+
+
+def _flip(track: PoseTrack, frames: np.ndarray) -> PoseTrack:
+    """The near side's shoulder and ear thrown behind the hips and down (a facing flip):
+    the hip→shoulder line reads a lean back of well over 100° on those frames."""
+    image = track.image.copy()
+    for k in (0, 1):
+        hip = image[frames, SIDE_PARTS["hip"][k], :2]
+        for part in ("shoulder", "ear"):
+            lm = SIDE_PARTS[part][k]
+            d = image[frames, lm, :2] - hip
+            # rotate the segment by 140 degrees about the hip
+            c, s = np.cos(np.radians(140)), np.sin(np.radians(140))
+            rot = np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1)
+            image[frames, lm, :2] = hip + rot
+    return replace(track, image=image)
+
+
+@pytest.mark.parametrize("n_frames", [1, 2, 3, 4])
+def test_a_planted_flip_at_lockout_raises_no_flag_and_no_impossible_value(n_frames: int) -> None:
+    """Without the gate, 3 and 4 flipped frames made a rounding and a hips-first flag
+    (trunk read 147-150 deg); 1 and 2 the outlier gate of metrics.clean already caught."""
+    clean = hinge_set(rep_phases(3), fps=15.0, noise_px=0.5)
+    frames = _lockout_frames(clean, n_frames)
+    bad = _flip(clean, frames)
+    checked = check_track(bad, facing="right", side_view=True)
+    # every planted frame is found as a burst (the swing out and back of the trunk line)
+    assert all("burst" in checked.codes[i] for i in frames)
+    assert not any(checked.codes[i] for i in range(len(bad)) if i not in frames)
+    a = analyze_track(bad, exercise="hinge")
+    assert len(a.result.reps) == 3
+    assert a.result.flags == []
+    for rep in a.result.reps:
+        assert rep.metrics["trunk_max_deg"] == pytest.approx(60.0, abs=3.0)
+        assert rep.metrics["spine_extension_deg"] == pytest.approx(0.0, abs=2.0)
+    labels = a.columns()["plausibility"]
+    assert all(labels[i].startswith("burst") for i in frames)
+
+
+def test_a_swapped_left_right_leg_is_swapped_back() -> None:
+    clean = hinge_set(rep_phases(2), fps=15.0, yaw_deg=20.0)
+    image = clean.image.copy()
+    frames = np.arange(20, 26)
+    for part in ("knee", "ankle"):
+        left, right = SIDE_PARTS[part]
+        image[frames, left], image[frames, right] = (
+            clean.image[frames, right],
+            clean.image[frames, left],
+        )
+    checked = check_track(replace(clean, image=image), facing="right", side_view=True)
+    # each swapped frame is put back (against the frame before it, already put back)
+    assert [i for i, c in enumerate(checked.codes) if c] == list(frames)
+    assert set(checked.codes[frames]) == {"swap"}
+    np.testing.assert_allclose(checked.track.image[frames], clean.image[frames], atol=1e-4)
+
+
+def test_a_step_and_fast_real_movement_are_not_bursts() -> None:
+    t = np.arange(60) / 15.0
+    # a cut in the video: the trunk is at 0 deg, then at 55 deg, and stays
+    step = np.where(t < 2.0, 0.0, 55.0)
+    assert not _bursts(step, t, 25.0, DEFAULT_PARAMS).any()
+    # a swing: 70 deg of trunk at 1 Hz, peak angular velocity 2*pi*35 = 220 deg/s
+    swing = 35.0 + 35.0 * np.sin(2 * np.pi * t)
+    assert not _bursts(swing, t, 25.0, DEFAULT_PARAMS).any()
+    # a three-frame excursion out and back at 900 deg/s is one
+    burst = swing.copy()
+    burst[30:33] += 80.0
+    found = _bursts(burst, t, 25.0, DEFAULT_PARAMS)
+    assert np.flatnonzero(found).tolist() == [30, 31, 32]
+
+
+@pytest.mark.parametrize("clip", ["0016c_1", "0016r_1", "0016k_1", "posereader_good"])
+def test_clean_real_tracks_pass_the_gate_untouched(clip: str) -> None:
+    track = PoseTrack.load(TRACKS / f"{clip}.npz")
+    checked = check_track(track, facing="left", side_view=False)
+    assert not checked.flagged.any()
+
+
+def test_the_yfgd_good_02_burst_no_longer_reaches_the_trunk() -> None:
+    """The lockout of yfgd_good_02 loses the pose for a few frames (trunk read 60, 129,
+    109, 94, 110, -8 deg at 15 fps); from the saved 30 fps track the trunk stays within
+    what the lift did and the verdict is the labelled lean back only."""
+    a = analyze_track(PoseTrack.load(TRACKS / "yfgd_good_02.npz"), exercise="hinge")
+    assert [r.flags for r in a.result.reps] == [["spine_extension"]]
+    assert a.result.reps[0].metrics["trunk_max_deg"] < 75.0
