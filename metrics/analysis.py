@@ -6,7 +6,7 @@ the evaluation command call `analyze_track`; `build_report` adds what the video 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -15,6 +15,7 @@ from metrics.angles import Angles, compute_angles
 from metrics.clean import clean_track
 from metrics.cues import choose_cues
 from metrics.errors import AnalysisError
+from metrics.evidence import complete_flags
 from metrics.exercise import detect_exercise
 from metrics.landmarks import SIDE_PARTS
 from metrics.plausibility import check_track, frame_labels
@@ -111,7 +112,11 @@ def analyze_track(
         from metrics.hinge import analyze_hinge
 
         result = analyze_hinge(cleaned, angles, view, thresholds, profile)
+    flags, dropped = complete_flags(result.flags, cleaned.visibility, angles.t, angles.side)
+    result = replace(result, flags=flags)
     quality = _quality(track, angles.side)
+    if dropped:
+        quality = replace(quality, warnings=[*quality.warnings, *dropped])
     cues = choose_cues(chosen, result.reps, result.hold, result.flags, view, profile)
     return TrackAnalysis(
         chosen, reason, view, quality, result, cues, cleaned, angles, checked.codes

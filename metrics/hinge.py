@@ -22,6 +22,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from metrics.angles import Angles
+from metrics.evidence import (
+    evidence,
+    in_range,
+    not_sustained_reason,
+    out_of_range_reason,
+    run_around,
+    stretch,
+    support_level,
+)
 from metrics.landmarks import SIDE_PARTS
 from metrics.profile import ClientProfile
 from metrics.report import Flag, Rep, ViewInfo
@@ -72,7 +81,8 @@ class RepMeasure:
 
     When `series` and `window` are given, a flag's extent is the stretch of `window`
     frames around `peak_i` where `series` stays past the flag's mild threshold;
-    otherwise it is `start_i` … `end_i`.
+    otherwise it is `start_i` … `end_i`. `support` / `support_window` (default: `series`
+    / `window`) are the per-frame values a flag's evidence counts (`metrics.evidence`).
     """
 
     value: float
@@ -81,6 +91,8 @@ class RepMeasure:
     end_i: int
     series: np.ndarray | None = None
     window: np.ndarray | None = None
+    support: np.ndarray | None = None
+    support_window: np.ndarray | None = None
 
 
 def analyze_hinge(
@@ -121,12 +133,7 @@ def analyze_hinge(
             "knee_dominant": _knee_dominance(seg, angles, bottom_zone, params),
             "hips_rise_early": _hips_rise(seg, angles, hip_y, trunk_smooth, params),
         }
-        rep_flags: list[Flag] = []
-        if judge:
-            for code, m in measures.items():
-                flag = _flag(code, m, seg, thresholds, angles.t)
-                if flag is not None:
-                    rep_flags.append(flag)
+        rep_flags, not_judged = _judge_rep(seg, measures, judge, track, angles, thresholds)
         flags.extend(rep_flags)
         reps.append(
             Rep(
@@ -136,6 +143,7 @@ def analyze_hinge(
                 end_s=round(seg.end_s, 3),
                 metrics=_rep_metrics(seg, angles, measures, judge),
                 flags=[f.code for f in rep_flags],
+                not_judged=not_judged,
             )
         )
     rep_col, phase_col = rep_columns(segments, angles, rep_params, zones)
@@ -157,6 +165,76 @@ def analyze_hinge(
         }
     }
     return ExerciseResult(reps=reps, hold=None, flags=flags, columns=columns, extra=extra)
+
+
+NOT_SIDE_ON = "the camera was not side-on enough to see the back's shape"
+
+
+def _judge_rep(
+    seg: RepSegment,
+    measures: dict[str, RepMeasure | None],
+    judge: bool,
+    track: PoseTrack,
+    angles: Angles,
+    thresholds: Thresholds,
+) -> tuple[list[Flag], list[dict[str, str]]]:
+    """The rep's flags, each with its evidence, and the checks it could not judge.
+
+    A value outside what a body can do (`metrics.evidence.in_range`) is dropped from the
+    rep's metrics (`measures` is updated) and the check abstains; a flag that does not
+    rest on a sustained stretch of clearly seen frames is not raised and abstains.
+    """
+    flags: list[Flag] = []
+    not_judged: list[dict[str, str]] = []
+    for code, m in list(measures.items()):
+        if not judge:
+            not_judged.append({"check": code, "reason": NOT_SIDE_ON})
+            continue
+        if m is None:
+            not_judged.append({"check": code, "reason": _why_not(code, seg, angles)})
+            continue
+        if code not in thresholds.by_code:
+            continue
+        th = thresholds[code]
+        if not in_range(code, m.value):
+            not_judged.append({"check": code, "reason": out_of_range_reason(m.value, th.unit)})
+            measures[code] = None
+            continue
+        flag = _flag(code, m, seg, thresholds, angles.t)
+        if flag is None:
+            continue
+        support = m.support if m.support is not None else m.series
+        window = m.support_window if m.support_window is not None else m.window
+        if support is not None and window is not None:
+            frames = run_around(support, window, m.peak_i, support_level(th.mild, th.unit))
+            finite = np.isfinite(support)
+        else:
+            frames = np.arange(m.start_i, m.end_i + 1)
+            finite = None
+        s = stretch(code, frames, track.visibility, angles.t, angles.side, finite)
+        if not s.sustained:
+            not_judged.append({"check": code, "reason": not_sustained_reason(s)})
+            continue
+        flags.append(replace(flag, evidence=evidence(s, m.value, th.mild)))
+    return flags, not_judged
+
+
+def _why_not(code: str, seg: RepSegment, angles: Angles) -> str:
+    """Why a rep's measure for `code` could not be made, in a coach's words."""
+    if code == "spine_flexion":
+        return "the bottom of the rep was not seen clearly"
+    if code == "spine_extension":
+        if not seg.lockout_seen:
+            return "the lockout was not seen"
+        return "the lockout was not seen clearly"
+    if not seg.pull_seen:
+        return "the pull from the bottom was not seen"
+    if code == "hips_rise_early" and not seg.lockout_seen:
+        return "the rise was not seen all the way to lockout"
+    hip = angles.hip[seg.start_i : seg.end_i + 1]
+    if code == "knee_dominant" and np.isfinite(hip).any():
+        return "the rep did not bend at the hips enough to tell a hinge from a squat"
+    return "the hips and knees were not seen clearly"
 
 
 def _r(x: float | None, nd: int = 1) -> float | None:
@@ -249,7 +327,16 @@ def _knee_dominance(
     share = 100.0 * (flexion - trunk) / flexion
     idx = _window(bottom_zone[seg.start_i : seg.end_i + 1]) + seg.start_i
     lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (j, j)
-    return RepMeasure(share, j, min(lo, j), max(hi, j))
+    # per frame, for the flag's evidence: the same share wherever the hip bends enough
+    bend = 180.0 - angles.hip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_frame = np.where(
+            bend >= params.min_hip_flexion_deg, 100.0 * (bend - angles.trunk) / bend, np.nan
+        )
+    support_window = np.union1d(idx, [j])
+    return RepMeasure(
+        share, j, min(lo, j), max(hi, j), support=per_frame, support_window=support_window
+    )
 
 
 def _hips_rise(
@@ -286,7 +373,8 @@ def _hips_rise(
     end = j
     while end < seg.end_i and trunk[end + 1] > trunk[k]:
         end += 1
-    return RepMeasure(value, j, k, end)
+    tip = trunk - trunk[k]
+    return RepMeasure(value, j, k, end, support=tip, support_window=np.arange(k, seg.end_i + 1))
 
 
 def _flag(

@@ -57,7 +57,7 @@ class PlausibilityParams:
     # frame than the labels as given.
     swap_margin_torso: float = 0.15
     # Joint range on a side view (deg, 180 = straight, body frame of metrics.angles).
-    knee_max_deg: float = 200.0
+    knee_max_deg: float = 220.0
     hip_max_deg: float = 245.0
 
 

@@ -63,6 +63,8 @@ class Rep:
     end_s: float
     metrics: dict[str, float | None]
     flags: list[str] = field(default_factory=list)
+    # Checks this rep could not judge, and why: [{"check": code, "reason": words}].
+    not_judged: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class Flag:
     value: float
     threshold: float
     unit: str = "deg"
+    # What the flag rests on (metrics.evidence): frames, span_s, min_visibility, margin,
+    # margin_fraction, call ("clear" or "borderline"). Not part of a flag's identity: a
+    # live monitor's flag equals the upload's one before the evidence is attached.
+    evidence: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,9 @@ def validate_report_dict(d: dict[str, Any]) -> list[str]:
         need(r, "index", (int,), w)
         need(r, "metrics", (dict,), w)
         need(r, "flags", (list,), w)
+        for j, nj in enumerate(r.get("not_judged", []) if isinstance(r, dict) else []):
+            need(nj, "check", (str,), f"{w}.not_judged[{j}]")
+            need(nj, "reason", (str,), f"{w}.not_judged[{j}]")
     hold = d.get("hold", "missing")
     if hold == "missing":
         problems.append(".hold missing")
@@ -237,6 +246,15 @@ def validate_report_dict(d: dict[str, Any]) -> list[str]:
         for k in ("start_s", "peak_s", "end_s", "value", "threshold"):
             need(f, k, num, w)
         need(f, "unit", (str,), w)
+        ev = f.get("evidence") if isinstance(f, dict) else None
+        if ev is not None:
+            we = f"{w}.evidence"
+            need(ev, "frames", (int,), we)
+            need(ev, "min_visibility", opt_num, we)
+            need(ev, "margin", num, we)
+            need(ev, "margin_fraction", opt_num, we)
+            if isinstance(ev, dict) and ev.get("call") not in ("clear", "borderline"):
+                problems.append(f"{we}.call not clear/borderline")
     for i, c in enumerate(need(d, "cues", (list,), "") or []):
         w = f"cues[{i}]"
         need(c, "code", (str,), w)
