@@ -25,6 +25,9 @@ def summary_text(report: Report) -> str:
     else:
         flagged = sum(1 for r in report.reps if r.flags)
         lines.append(f"{len(report.reps)} reps, {flagged} with something to work on")
+        lines.extend(_flag_lines(report))
+        if report.view.judgeable:
+            lines.extend(_unseen_lines(report))
     v = report.view
     if not v.judgeable:
         lines.append(f"Camera: {v.camera}; can't judge the back from this angle. {v.reason}")
@@ -33,3 +36,35 @@ def summary_text(report: Report) -> str:
     for cue in report.cues:
         lines.append(f"- {cue.text}")
     return "\n".join(lines)
+
+
+def _flag_lines(report: Report) -> list[str]:
+    """Per flagged rep: what, and whether it is clear or borderline (its evidence)."""
+    from backcheck.ui.verdicts import flag_name
+
+    out = []
+    for f in report.flags:
+        if f.rep is None:
+            continue
+        call = (f.evidence or {}).get("call")
+        how = f"{call}: " if call else ""
+        out.append(
+            f"  rep {f.rep}: {flag_name(f.code)} ({how}{f.value:.0f} {f.unit}, "
+            f"limit {f.threshold:.0f})"
+        )
+    return out
+
+
+def _unseen_lines(report: Report) -> list[str]:
+    """The checks that could not be judged, grouped by check and reason."""
+    from backcheck.ui.verdicts import flag_name
+
+    groups: dict[tuple[str, str], list[int]] = {}
+    for r in report.reps:
+        for n in r.not_judged:
+            groups.setdefault((n["check"], n["reason"]), []).append(r.index)
+    out = []
+    for (check, reason), reps in groups.items():
+        which = f"rep {reps[0]}" if len(reps) == 1 else f"reps {', '.join(map(str, reps))}"
+        out.append(f"Couldn't judge {flag_name(check)} on {which}: {reason}.")
+    return out

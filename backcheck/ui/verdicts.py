@@ -53,14 +53,23 @@ def rep_verdict(report: Report, rep_index: int) -> str:
     flags = [f for f in report.flags if f.rep == rep_index]
     rep = next((r for r in report.reps if r.index == rep_index), None)
     codes = [f.code for f in flags] or (list(rep.flags) if rep else [])
+    unseen = not_judged_text(rep.not_judged) if rep and report.view.judgeable else ""
     if not codes:
-        return "Good"
+        return f"Good; couldn't judge {unseen}" if unseen else "Good"
     parts = []
     for code in dict.fromkeys(codes):
         mine = [f for f in flags if f.code == code]
-        word = f" ({SEVERITY_WORDS[_worst(mine).severity]})" if mine else ""
-        parts.append(flag_name(code) + word)
-    return "Check: " + ", ".join(parts)
+        words = [SEVERITY_WORDS[_worst(mine).severity]] if mine else []
+        if mine and (_worst(mine).evidence or {}).get("call") == "borderline":
+            words.append("borderline")
+        parts.append(flag_name(code) + (f" ({', '.join(words)})" if words else ""))
+    text = "Check: " + ", ".join(parts)
+    return f"{text}; couldn't judge {unseen}" if unseen else text
+
+
+def not_judged_text(not_judged: list[dict[str, str]]) -> str:
+    """ "over-arching (the lockout was not seen)" for a rep's checks it could not judge."""
+    return "; ".join(f"{flag_name(n['check'])} ({n['reason']})" for n in not_judged)
 
 
 def _fmt(v: Any, unit: str = "°") -> str:

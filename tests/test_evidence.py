@@ -1,0 +1,165 @@
+"""Evidence with every flag, "couldn't judge" per rep, and physiological ranges."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metrics.analysis import TrackAnalysis, analyze_track, build_report
+from metrics.evidence import in_range, ranges
+from metrics.landmarks import SIDE_PARTS
+from metrics.report import ModelInfo, Report, SourceInfo, validate_report_dict
+from metrics.track import PoseTrack
+from tests.hingefigure import hinge_set, rep_phases
+
+TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
+
+
+def _run(track: PoseTrack) -> TrackAnalysis:
+    return analyze_track(track, exercise="hinge")
+
+
+def _report(a: TrackAnalysis) -> Report:
+    src = SourceInfo("x.mp4", 6.0, 180, 30.0, False, 1600, 1600, 0, "h264")
+    return build_report(a, src, ModelInfo("pose_landmarker_full", "0" * 64))
+
+
+def test_a_clear_rounding_carries_its_evidence() -> None:
+    a = _run(hinge_set(rep_phases(3), fold_deg=25.0))
+    flex = [f for f in a.result.flags if f.code == "spine_flexion"]
+    assert [f.rep for f in flex] == [1, 2, 3]
+    cols = a.columns()
+    for f in flex:
+        ev = f.evidence
+        assert ev is not None
+        # the frames of that rep whose flexion reads within 2 deg of the 10 deg threshold
+        in_rep = (cols["rep"] == f.rep) & (cols["spine_flexion_deg"] >= 8.0)
+        assert 3 <= ev["frames"] <= int(in_rep.sum())
+        assert ev["span_s"] == pytest.approx((ev["frames"] - 1) / 30.0, abs=0.04)
+        k = 1  # the figure faces right: its right side is nearer the camera
+        lms = [SIDE_PARTS[p][k] for p in ("ear", "shoulder", "hip")]
+        frames = (a.angles.t >= f.start_s - 0.2) & (a.angles.t <= f.end_s + 0.2)
+        lowest = float(a.track.visibility[:, lms].min())
+        assert lowest >= 0.5
+        assert ev["min_visibility"] >= lowest - 1e-3
+        assert ev["min_visibility"] <= float(a.track.visibility[frames][:, lms].max())
+        assert ev["margin"] == pytest.approx(f.value - 10.0, abs=0.06)
+        assert ev["margin"] == pytest.approx(15.0, abs=1.0)
+        assert ev["margin_fraction"] == pytest.approx(1.5, abs=0.1)
+        assert ev["call"] == "clear"
+    d = _report(a).to_dict()
+    assert validate_report_dict(d) == []
+    assert d["flags"][0]["evidence"]["call"] == "clear"
+    back = Report.from_dict(json.loads(json.dumps(d)))
+    assert back.flags[0].evidence == d["flags"][0]["evidence"]
+
+
+def test_a_rounding_just_past_the_threshold_is_borderline() -> None:
+    a = _run(hinge_set(rep_phases(2), fold_deg=11.0))
+    flex = [f for f in a.result.flags if f.code == "spine_flexion"]
+    assert flex, "an 11 deg fold is past the 10 deg threshold"
+    for f in flex:
+        assert f.evidence is not None
+        assert f.evidence["call"] == "borderline"
+        assert f.evidence["margin"] == pytest.approx(1.0, abs=0.6)
+
+
+def test_unseen_bottoms_say_the_rounding_could_not_be_judged() -> None:
+    track = hinge_set(rep_phases(3), fold_deg=25.0)
+    first = _run(track)
+    rep2 = first.result.reps[1]
+    bottom = (track.t >= rep2.start_s) & (track.t <= rep2.end_s)
+    # the back's outline and the ear are lost over the whole of rep 2
+    contour = track.back_contour.copy()  # type: ignore[union-attr]
+    contour[bottom] = np.nan
+    image = track.image.copy()
+    image[bottom, SIDE_PARTS["ear"][1]] = np.nan
+    a = _run(replace(track, back_contour=contour, image=image))
+    assert len(a.result.reps) == 3
+    assert [f.rep for f in a.result.flags if f.code == "spine_flexion"] == [1, 3]
+    r2 = a.result.reps[1]
+    assert {"check": "spine_flexion", "reason": "the bottom of the rep was not seen clearly"} in (
+        r2.not_judged
+    )
+    assert r2.metrics["spine_flexion_deg"] is None
+    assert a.result.reps[0].not_judged == []
+    d = _report(a).to_dict()
+    assert validate_report_dict(d) == []
+    assert d["reps"][1]["not_judged"][0]["check"] == "spine_flexion"
+
+
+def test_an_impossible_lean_back_is_never_reported() -> None:
+    """70 deg of lean back at lockout is more than hip (30) and lumbar (25) extension
+    allow: no flag carries it, and the rep says it could not judge the lockout."""
+    a = _run(hinge_set(rep_phases(2), lean_back_deg=70.0))
+    assert not [f for f in a.result.flags if f.code == "spine_extension"]
+    for rep in a.result.reps:
+        v = rep.metrics["spine_extension_deg"]
+        assert v is None or v <= ranges()["spine_extension"]["max"]
+        assert "spine_extension" in [n["check"] for n in rep.not_judged]
+
+
+def test_a_possible_lean_back_is_flagged_with_evidence() -> None:
+    a = _run(hinge_set(rep_phases(2), lean_back_deg=25.0))
+    ext = [f for f in a.result.flags if f.code == "spine_extension"]
+    assert [f.rep for f in ext] == [1, 2]
+    assert all(f.evidence is not None and f.evidence["frames"] >= 3 for f in ext)
+
+
+def test_ranges_hold_every_flag_code() -> None:
+    for code in ("spine_flexion", "spine_extension", "knee_dominant", "hips_rise_early"):
+        assert code in ranges()
+    assert in_range("spine_extension", 30.0)
+    assert not in_range("spine_extension", 121.0)
+    assert not in_range("spine_flexion", float("nan"))
+    assert in_range("some_new_code", 1e6)
+
+
+def test_a_side_on_view_that_is_not_judgeable_says_so_per_rep() -> None:
+    a = _run(hinge_set(rep_phases(2), yaw_deg=60.0))
+    assert not a.view.judgeable
+    for rep in a.result.reps:
+        assert {n["check"] for n in rep.not_judged} == {
+            "spine_flexion",
+            "spine_extension",
+            "knee_dominant",
+            "hips_rise_early",
+        }
+
+
+@pytest.mark.parametrize("clip", ["0016r_1", "posereader_bad"])
+def test_real_rounded_backs_keep_their_verdict_with_evidence(clip: str) -> None:
+    a = analyze_track(PoseTrack.load(TRACKS / f"{clip}.npz"))
+    flex = [f for f in a.result.flags if f.code == "spine_flexion"]
+    assert flex
+    for f in flex:
+        assert f.evidence is not None
+        assert f.evidence["frames"] >= 3
+        assert f.evidence["min_visibility"] >= 0.5
+        assert f.evidence["margin"] == pytest.approx(f.value - f.threshold, abs=0.11)
+
+
+def test_the_summary_and_the_rep_table_say_clear_borderline_and_unseen() -> None:
+    from backcheck.summary import summary_text
+    from backcheck.ui.verdicts import rep_verdict
+
+    track = hinge_set(rep_phases(3), fold_deg=11.0)
+    first = _run(track)
+    rep2 = first.result.reps[1]
+    lost = (track.t >= rep2.start_s) & (track.t <= rep2.end_s)
+    contour = track.back_contour.copy()  # type: ignore[union-attr]
+    contour[lost] = np.nan
+    report = _report(_run(replace(track, back_contour=contour)))
+    assert rep_verdict(report, 1) == "Check: rounded back (slight, borderline)"
+    assert rep_verdict(report, 2) == (
+        "Good; couldn't judge rounded back (the bottom of the rep was not seen clearly)"
+    )
+    text = summary_text(report)
+    assert "rep 1: rounded back (borderline: 11 deg, limit 10)" in text
+    assert "Couldn't judge rounded back on rep 2: the bottom of the rep was not seen clearly." in (
+        text
+    )
