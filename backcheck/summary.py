@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics.report import Report
+from metrics.report import Flag, Report
 
 
 def summary_text(report: Report) -> str:
@@ -43,14 +43,16 @@ def _flag_lines(report: Report) -> list[str]:
     from backcheck.ui.verdicts import flag_name
 
     out = []
-    for f in report.flags:
-        if f.rep is None:
+    after = (report.extra.get("after_last_rep") or {}).get("flag")
+    extra = [Flag(**after)] if after else []
+    for f in [*report.flags, *extra]:
+        if report.exercise == "plank":
             continue
         call = (f.evidence or {}).get("call")
         how = f"{call}: " if call else ""
+        when = f"rep {f.rep}" if f.rep is not None else f"set-down at {f.peak_s:.1f} s"
         out.append(
-            f"  rep {f.rep}: {flag_name(f.code)} ({how}{f.value:.0f} {f.unit}, "
-            f"limit {f.threshold:.0f})"
+            f"  {when}: {flag_name(f.code)} ({how}{f.value:.0f} {f.unit}, limit {f.threshold:.0f})"
         )
     return out
 
@@ -67,4 +69,9 @@ def _unseen_lines(report: Report) -> list[str]:
     for (check, reason), reps in groups.items():
         which = f"rep {reps[0]}" if len(reps) == 1 else f"reps {', '.join(map(str, reps))}"
         out.append(f"Couldn't judge {flag_name(check)} on {which}: {reason}.")
+    after = report.extra.get("after_last_rep") or {}
+    for n in after.get("not_judged", []):
+        out.append(
+            f"Couldn't judge {flag_name(n['check'])} while setting the weight down: {n['reason']}."
+        )
     return out

@@ -16,7 +16,7 @@ view cannot support it (`ViewInfo.judgeable` False); reps are still counted.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,6 +70,9 @@ class HingeParams:
     trunk_smooth_min_frames: int = 5
     # Knee dominance is only judged on reps that bend the hip at least this much.
     min_hip_flexion_deg: float = 60.0
+    # A set-down after the last rep is judged until the weight reaches the floor: the
+    # first frame with the trunk within this of its deepest (docs/hinge.md).
+    set_down_arrival_deg: float = 5.0
 
 
 DEFAULT_PARAMS = HingeParams()
@@ -146,6 +149,7 @@ def analyze_hinge(
                 not_judged=not_judged,
             )
         )
+    set_down = _after_last_rep(segments, bottom_zone, shape, track, angles, judge, thresholds)
     rep_col, phase_col = rep_columns(segments, angles, rep_params, zones)
     flexion_col = shape.flexion_deg if judge else np.full(len(angles), np.nan)
     columns = {
@@ -164,6 +168,8 @@ def analyze_hinge(
             "judged": judge,
         }
     }
+    if set_down is not None:
+        extra["after_last_rep"] = set_down
     return ExerciseResult(reps=reps, hold=None, flags=flags, columns=columns, extra=extra)
 
 
@@ -217,6 +223,89 @@ def _judge_rep(
             continue
         flags.append(replace(flag, evidence=evidence(s, m.value, th.mild)))
     return flags, not_judged
+
+
+def _after_last_rep(
+    segments: list[RepSegment],
+    bottom_zone: np.ndarray,
+    shape: SpineShape,
+    track: PoseTrack,
+    angles: Angles,
+    judge: bool,
+    thresholds: Thresholds,
+    params: HingeParams = DEFAULT_PARAMS,
+) -> dict[str, Any] | None:
+    """A descent after the last rep (the weight set down), judged for a rounded back.
+
+    Only the way down counts, until the weight reaches the floor (the first frame with
+    the trunk within `set_down_arrival_deg` of its deepest): after that the back is no
+    longer loaded, and a lifter letting go of the bar may round at no cost. Returns the
+    `after_last_rep` report entry (None when there is no such descent); its ``flag`` is
+    the flag (rep None, with evidence) when one is raised. It stays out of the report's
+    per-rep `flags`, which the live monitor reproduces rep for rep.
+    """
+    if not segments:
+        return None
+    start = segments[-1].end_i + 1
+    idx = np.flatnonzero(bottom_zone[start:]) + start
+    trunk = angles.trunk[start:]
+    if idx.size == 0 or not np.isfinite(trunk).any():
+        return None
+    t = angles.t
+    deepest = float(np.nanmax(trunk))
+    with np.errstate(invalid="ignore"):
+        arrive = start + int(np.flatnonzero(trunk >= deepest - params.set_down_arrival_deg)[0])
+    arrive = max(arrive, int(idx[0]))
+    used = idx[idx <= arrive]
+    info: dict[str, Any] = {
+        "start_s": round(float(t[idx[0]]), 3),
+        "bottom_s": round(float(t[arrive]), 3),
+        "spine_flexion_deg": None,
+        "flags": [],
+        "not_judged": [],
+        "flag": None,
+    }
+    code = "spine_flexion"
+    finite = used[np.isfinite(shape.flexion_deg[used])]
+    if not judge:
+        info["not_judged"].append({"check": code, "reason": NOT_SIDE_ON})
+        return info
+    if finite.size == 0:
+        reason = "the weight being set down was not seen clearly"
+        info["not_judged"].append({"check": code, "reason": reason})
+        return info
+    series = shape.flexion_deg
+    value = float(np.percentile(series[finite], params.flexion_percentile))
+    th = thresholds[code]
+    if not in_range(code, value):
+        info["not_judged"].append({"check": code, "reason": out_of_range_reason(value, th.unit)})
+        return info
+    info["spine_flexion_deg"] = _r(max(value, 0.0))
+    severity = th.severity(value)
+    if severity is None:
+        return info
+    peak = int(finite[int(np.argmax(series[finite]))])
+    frames = run_around(series, finite, peak, support_level(th.mild, th.unit))
+    st = stretch(code, frames, track.visibility, t, angles.side, np.isfinite(series))
+    if not st.sustained:
+        info["not_judged"].append({"check": code, "reason": not_sustained_reason(st)})
+        return info
+    info["flags"] = [code]
+    info["flag"] = asdict(
+        Flag(
+            code=code,
+            severity=severity,
+            rep=None,
+            start_s=round(float(t[frames[0]]), 3),
+            peak_s=round(float(t[peak]), 3),
+            end_s=round(float(t[frames[-1]]), 3),
+            value=round(value, 1),
+            threshold=round(th.mild, 1),
+            unit=th.unit,
+            evidence=evidence(st, value, th.mild),
+        )
+    )
+    return info
 
 
 def _why_not(code: str, seg: RepSegment, angles: Angles) -> str:

@@ -163,3 +163,27 @@ def test_the_summary_and_the_rep_table_say_clear_borderline_and_unseen() -> None
     assert "Couldn't judge rounded back on rep 2: the bottom of the rep was not seen clearly." in (
         text
     )
+
+
+def test_a_rounded_set_down_after_the_last_rep_is_judged() -> None:
+    """The weight set down after the last rep: a rounded back on the way down is flagged
+    (rep None), a flat one is not; the report says what was judged."""
+    rounded = _run(hinge_set(rep_phases(2, set_down=True), fold_deg=25.0))
+    after = rounded.result.extra["after_last_rep"]
+    assert after["flags"] == ["spine_flexion"]
+    assert after["spine_flexion_deg"] == pytest.approx(25.0, abs=1.5)
+    flag = after["flag"]
+    assert flag["code"] == "spine_flexion" and flag["rep"] is None
+    assert flag["evidence"]["frames"] >= 3 and flag["evidence"]["call"] == "clear"
+    # the per-rep flags (which the live monitor reproduces) are the two reps' only
+    assert [f.rep for f in rounded.result.flags] == [1, 2]
+    assert len(rounded.result.reps) == 2
+    flat = _run(hinge_set(rep_phases(2, set_down=True)))
+    assert flat.result.extra["after_last_rep"]["flags"] == []
+    assert flat.result.flags == []
+    d = _report(rounded).to_dict()
+    assert d["after_last_rep"]["flag"]["value"] == pytest.approx(25.0, abs=1.5)
+    assert validate_report_dict(d) == []
+    from backcheck.summary import summary_text
+
+    assert "set-down at" in summary_text(_report(rounded))
