@@ -53,6 +53,7 @@ def choose_cues(
         spec = table.get(code)
         if spec is None:
             continue
+        spec = _by_region(spec, code, flags, reps)
         cues.append(Cue(code, priority, _fault_text(code, spec, flags, len(reps), profile)))
     return cues
 
@@ -76,6 +77,20 @@ def _praise(
         which = f"rep {clean[0]}" if len(clean) == 1 else f"reps {_join(clean)}"
         return f"Good work: {which} looked the way we want."
     return str(praise.get("hinge_effort", praise["hinge_some"]))
+
+
+def _by_region(spec: dict[str, Any], code: str, flags: list[Flag], reps: list[Rep]) -> dict:
+    """The cue for where the fault sits, when every flagged rep says the same place
+    (`Rep.flexion_region`); the plain cue otherwise. The intolerant cue still wins."""
+    regions = spec.get("by_region")
+    flagged = {f.rep for f in flags if f.code == code and f.rep is not None}
+    where = {r.flexion_region for r in reps if r.index in flagged}
+    if not regions or len(where) != 1:
+        return spec
+    (region,) = where
+    if region not in regions:
+        return spec
+    return {**spec, "cue": regions[region]}
 
 
 def _rank(flags: list[Flag]) -> list[str]:

@@ -73,6 +73,12 @@ class HingeParams:
     # A set-down after the last rep is judged until the weight reaches the floor: the
     # first frame with the trunk within this of its deepest (docs/hinge.md).
     set_down_arrival_deg: float = 5.0
+    # Where a rounding sits (docs/spine.md): the outline between hip and shoulder counts
+    # as humped from this height over its length (a circular arc of about 18 deg), and a
+    # hump whose apex lies at or below this fraction of the way to the shoulder is a low
+    # back one.
+    hump_min: float = 0.04
+    low_back_apex: float = 0.35
 
 
 DEFAULT_PARAMS = HingeParams()
@@ -138,6 +144,8 @@ def analyze_hinge(
         }
         rep_flags, not_judged = _judge_rep(seg, measures, judge, track, angles, thresholds)
         flags.extend(rep_flags)
+        flexed = [f for f in rep_flags if f.code == "spine_flexion"]
+        region = _region(flexed[0], shape, angles.t, params) if flexed else None
         reps.append(
             Rep(
                 index=seg.index,
@@ -147,6 +155,7 @@ def analyze_hinge(
                 metrics=_rep_metrics(seg, angles, measures, judge),
                 flags=[f.code for f in rep_flags],
                 not_judged=not_judged,
+                flexion_region=region,
             )
         )
     set_down = _after_last_rep(segments, bottom_zone, shape, track, angles, judge, thresholds)
@@ -306,6 +315,36 @@ def _after_last_rep(
         )
     )
     return info
+
+
+LOW_BACK = "low back"
+WHOLE_BACK = "whole back"
+UPPER_BACK = "upper back/neck"
+
+
+def _region(flag: Flag, shape: SpineShape, t: np.ndarray, params: HingeParams) -> str | None:
+    """Where a flagged rounding sits, from the outline's own hump over the flag's frames.
+
+    The outline runs from the hip to the shoulder landmark; `curve` carries on to the ear.
+    No hump in the outline (under `hump_min`) means the fold is above it: the upper back
+    between the shoulder blades and the neck, or the head ("upper back/neck"). A hump whose
+    apex sits in the lowest part (`low_back_apex`) is a low back round; elsewhere the
+    outline humps from the low back up ("whole back"). None when the outline is unknown.
+    """
+    if shape.hump is None or shape.hump_at is None:
+        return None
+    frames = (t >= flag.start_s - 1e-6) & (t <= flag.end_s + 1e-6)
+    hump = shape.hump[frames]
+    hump = hump[np.isfinite(hump)]
+    if hump.size == 0:
+        return None
+    if float(np.median(hump)) < params.hump_min:
+        return UPPER_BACK
+    at = shape.hump_at[frames]
+    at = at[np.isfinite(at)]
+    if at.size and float(np.median(at)) <= params.low_back_apex:
+        return LOW_BACK
+    return WHOLE_BACK
 
 
 def _why_not(code: str, seg: RepSegment, angles: Angles) -> str:

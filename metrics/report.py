@@ -65,6 +65,9 @@ class Rep:
     flags: list[str] = field(default_factory=list)
     # Checks this rep could not judge, and why: [{"check": code, "reason": words}].
     not_judged: list[dict[str, str]] = field(default_factory=list)
+    # Where a flagged rounding sits: "low back", "whole back" or "upper back/neck"
+    # (metrics.hinge, docs/spine.md); None when not flagged or not readable.
+    flexion_region: str | None = None
 
 
 @dataclass(frozen=True)

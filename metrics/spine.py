@@ -90,6 +90,11 @@ class SpineShape:
     neutral_source: str
     flexion_deg: np.ndarray
     lean_back_deg: np.ndarray
+    # The outline's own hump between hip and shoulder (`outline_hump`): its height as a
+    # share of the outline's length (+ humped, − hollow) and where its apex sits (0 hip,
+    # 1 shoulder), after the running median; NaN unknown.
+    hump: np.ndarray | None = None
+    hump_at: np.ndarray | None = None
 
 
 def directions(points: np.ndarray, min_points: int = 2) -> np.ndarray:
@@ -214,7 +219,44 @@ def spine_shape(
     curve = running_median(curve_raw, track.t, params.smooth_s)
     bend = running_median(bend_raw, track.t, params.smooth_s)
     value, source = _neutral(curve, angles, track.t, neutral, params)
-    return SpineShape(curve, bend, value, source, curve - value, lean)
+    hump_raw, at_raw = outline_hump(contour, params)
+    hump = running_median(hump_raw, track.t, params.smooth_s)
+    hump_at = running_median(at_raw, track.t, params.smooth_s)
+    return SpineShape(curve, bend, value, source, curve - value, lean, hump, hump_at)
+
+
+def outline_hump(
+    contour: np.ndarray, params: SpineParams = DEFAULT_PARAMS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the outline's hump: the largest distance of the stations from the chord
+    between the first and last stations used (`lower[0]`, `upper[1]`), on the back's
+    side, as a share of the chord (+ humped, − hollow), and where it sits (0 hip … 1
+    shoulder). `contour` is in the body frame (x toward the facing direction, y up), so
+    the back's side is the chord direction turned a quarter turn counter-clockwise.
+
+    For a circular arc the total bend is about ``8 × height / chord`` radians: a 4% hump
+    is an arc of about 18°.
+    """
+    c = np.asarray(contour, np.float64)
+    a, b = params.lower[0], params.upper[1]
+    p, q = c[:, a], c[:, b]
+    d = q - p
+    length = np.hypot(d[:, 0], d[:, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normal = np.stack([-d[:, 1], d[:, 0]], axis=1) / length[:, None]
+        height = ((c[:, a : b + 1] - p[:, None, :]) * normal[:, None, :]).sum(axis=2)
+        share = height / length[:, None]
+    ok = np.isfinite(share)
+    enough = ok.sum(axis=1) >= params.min_points
+    filled = np.where(ok, share, -np.inf)
+    j = np.argmax(filled, axis=1)
+    top = filled[np.arange(len(c)), j]
+    low = np.where(ok, share, np.inf).min(axis=1)
+    # the larger of the hump and the hollow, signed
+    value = np.where(top >= -low, top, low)
+    stations = np.linspace(0.0, 1.0, c.shape[1])[a : b + 1]
+    where = stations[j]
+    return np.where(enough, value, np.nan), np.where(enough & (top > 0), where, np.nan)
 
 
 def _neutral(

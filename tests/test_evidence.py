@@ -154,7 +154,7 @@ def test_the_summary_and_the_rep_table_say_clear_borderline_and_unseen() -> None
     contour = track.back_contour.copy()  # type: ignore[union-attr]
     contour[lost] = np.nan
     report = _report(_run(replace(track, back_contour=contour)))
-    assert rep_verdict(report, 1) == "Check: rounded back (slight, borderline)"
+    assert rep_verdict(report, 1) == "Check: rounded back (slight, borderline, upper back/neck)"
     assert rep_verdict(report, 2) == (
         "Good; couldn't judge rounded back (the bottom of the rep was not seen clearly)"
     )
@@ -187,3 +187,26 @@ def test_a_rounded_set_down_after_the_last_rep_is_judged() -> None:
     from backcheck.summary import summary_text
 
     assert "set-down at" in summary_text(_report(rounded))
+
+
+def test_where_the_back_rounds_follows_the_outline_and_picks_the_cue() -> None:
+    from tests.hingefigure import add_back
+
+    # the head and upper back fold about the upper-back station; the outline stays flat
+    upper = _run(hinge_set(rep_phases(2), fold_deg=25.0))
+    assert [r.flexion_region for r in upper.result.reps] == ["upper back/neck"] * 2
+    cue = next(c.text for c in upper.cues if c.code == "spine_flexion")
+    assert cue.startswith("Long neck and wide shoulder blades")
+    from backcheck.ui.verdicts import rep_verdict
+
+    assert rep_verdict(_report(upper), 1) == "Check: rounded back (clear, upper back/neck)"
+    # the outline itself humps mid-back (15% of its length) on the bent-over frames
+    flat = hinge_set(rep_phases(2))
+    bent = _run(flat).angles.trunk >= 40.0
+    humped = _run(add_back(flat, "right", hump=np.where(bent, 0.15, 0.0)))
+    assert [f.rep for f in humped.result.flags if f.code == "spine_flexion"] == [1, 2]
+    assert [r.flexion_region for r in humped.result.reps] == ["whole back"] * 2
+    cue = next(c.text for c in humped.cues if c.code == "spine_flexion")
+    assert cue.startswith("Chest proud and brace")
+    # no rounding, no region
+    assert [r.flexion_region for r in _run(flat).result.reps] == [None, None]

@@ -62,6 +62,8 @@ def rep_verdict(report: Report, rep_index: int) -> str:
         words = [SEVERITY_WORDS[_worst(mine).severity]] if mine else []
         if mine and (_worst(mine).evidence or {}).get("call") == "borderline":
             words.append("borderline")
+        if code == "spine_flexion" and rep is not None and rep.flexion_region:
+            words.append(rep.flexion_region)
         parts.append(flag_name(code) + (f" ({', '.join(words)})" if words else ""))
     text = "Check: " + ", ".join(parts)
     return f"{text}; couldn't judge {unseen}" if unseen else text
