@@ -68,17 +68,20 @@ def test_a_rounding_just_past_the_threshold_is_borderline() -> None:
         assert f.evidence["margin"] == pytest.approx(1.0, abs=0.6)
 
 
-def test_unseen_bottoms_say_the_rounding_could_not_be_judged() -> None:
-    track = hinge_set(rep_phases(3), fold_deg=25.0)
-    first = _run(track)
-    rep2 = first.result.reps[1]
-    bottom = (track.t >= rep2.start_s) & (track.t <= rep2.end_s)
-    # the back's outline and the ear are lost over the whole of rep 2
+def _lose_rep_2(track: PoseTrack, *, ear: bool) -> PoseTrack:
+    """The track with the back's outline (and the ear, `ear`) lost over all of rep 2."""
+    rep2 = _run(track).result.reps[1]
+    lost = (track.t >= rep2.start_s) & (track.t <= rep2.end_s)
     contour = track.back_contour.copy()  # type: ignore[union-attr]
-    contour[bottom] = np.nan
+    contour[lost] = np.nan
     image = track.image.copy()
-    image[bottom, SIDE_PARTS["ear"][1]] = np.nan
-    a = _run(replace(track, back_contour=contour, image=image))
+    if ear:
+        image[lost, SIDE_PARTS["ear"][1]] = np.nan  # the figure faces right
+    return replace(track, back_contour=contour, image=image)
+
+
+def test_unseen_bottoms_say_the_rounding_could_not_be_judged() -> None:
+    a = _run(_lose_rep_2(hinge_set(rep_phases(3), fold_deg=25.0), ear=True))
     assert len(a.result.reps) == 3
     assert [f.rep for f in a.result.flags if f.code == "spine_flexion"] == [1, 3]
     r2 = a.result.reps[1]
@@ -147,13 +150,7 @@ def test_the_summary_and_the_rep_table_say_clear_borderline_and_unseen() -> None
     from backcheck.summary import summary_text
     from backcheck.ui.verdicts import rep_verdict
 
-    track = hinge_set(rep_phases(3), fold_deg=11.0)
-    first = _run(track)
-    rep2 = first.result.reps[1]
-    lost = (track.t >= rep2.start_s) & (track.t <= rep2.end_s)
-    contour = track.back_contour.copy()  # type: ignore[union-attr]
-    contour[lost] = np.nan
-    report = _report(_run(replace(track, back_contour=contour)))
+    report = _report(_run(_lose_rep_2(hinge_set(rep_phases(3), fold_deg=11.0), ear=False)))
     assert rep_verdict(report, 1) == "Check: rounded back (slight, borderline, upper back/neck)"
     assert rep_verdict(report, 2) == (
         "Good; couldn't judge rounded back (the bottom of the rep was not seen clearly)"
