@@ -108,3 +108,42 @@ def test_the_yfgd_good_02_burst_no_longer_reaches_the_trunk() -> None:
     a = analyze_track(PoseTrack.load(TRACKS / "yfgd_good_02.npz"), exercise="hinge")
     assert [r.flags for r in a.result.reps] == [["spine_extension"]]
     assert a.result.reps[0].metrics["trunk_max_deg"] < 75.0
+
+
+def _mirror(track: PoseTrack) -> PoseTrack:
+    """The track as a mirrored camera would give it: x → width − x, left ↔ right."""
+    perm = np.arange(track.image.shape[1])
+    for left, right in SIDE_PARTS.values():
+        perm[left], perm[right] = right, left
+    for left, right in ((1, 4), (2, 5), (3, 6), (9, 10), (17, 18), (19, 20), (21, 22)):
+        perm[left], perm[right] = right, left  # eyes, mouth and fingers
+    image = track.image[:, perm].copy()
+    image[..., 0] = track.width - image[..., 0]
+    world = track.world[:, perm].copy()
+    world[..., 0] = -world[..., 0]
+    contour = None
+    if track.back_contour is not None:
+        contour = track.back_contour.copy()
+        contour[..., 0] = track.width - contour[..., 0]
+    return replace(
+        track,
+        image=image,
+        world=world,
+        visibility=track.visibility[:, perm].copy(),
+        back_contour=contour,
+    )
+
+
+@pytest.mark.parametrize("clip", ["0016r_1", "0016h_1", "yfgd_good_02", "yfgd_bad_02"])
+def test_the_verdict_is_the_same_for_a_mirrored_track(clip: str) -> None:
+    track = PoseTrack.load(TRACKS / f"{clip}.npz")
+    a, b = analyze_track(track), analyze_track(_mirror(track))
+    assert a.view.facing != b.view.facing
+    assert [(r.flags, r.not_judged, r.flexion_region) for r in a.result.reps] == [
+        (r.flags, r.not_judged, r.flexion_region) for r in b.result.reps
+    ]
+    for fa, fb in zip(a.result.flags, b.result.flags, strict=True):
+        assert (fa.code, fa.rep, fa.severity) == (fb.code, fb.rep, fb.severity)
+        assert fa.value == pytest.approx(fb.value, abs=0.2)
+        assert fa.evidence == fb.evidence
+    np.testing.assert_array_equal(a.plausibility, b.plausibility)  # type: ignore[arg-type]
