@@ -9,8 +9,12 @@
   tips further forward instead of rising with them.
 
 Values are per rep; a rep is flagged when its value reaches the flag's `mild` threshold
-(thresholds.toml, scaled by the client profile). No form flag is raised when the camera
-view cannot support it (`ViewInfo.judgeable` False); reps are still counted.
+(thresholds.toml, scaled by the client profile), the value is one a body can make
+(ranges.toml) and it rests on a sustained stretch of clearly seen frames; each flag
+carries that evidence (`metrics.evidence`, docs/ranges.md). A check that cannot be made
+is listed in the rep's `not_judged` with the reason. No form flag is raised when the
+camera view cannot support it (`ViewInfo.judgeable` False); reps are still counted. A
+set-down after the last rep is judged for rounding (`after_last_rep`).
 """
 
 from __future__ import annotations

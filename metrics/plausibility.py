@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from metrics.angles import signed_angle, to_body_frame
 from metrics.landmarks import SIDE_PARTS
 from metrics.track import PoseTrack
 
@@ -307,8 +308,6 @@ def _range_checks(
     pts: np.ndarray, facing: str, params: PlausibilityParams
 ) -> list[tuple[int, np.ndarray]]:
     """(landmark, frames) where a knee or hip is bent past its range (side view)."""
-    from metrics.angles import signed_angle, to_body_frame
-
     found: list[tuple[int, np.ndarray]] = []
     for k in (0, 1):
         hip, knee, ankle, shoulder = (
