@@ -74,7 +74,8 @@ def out_of_range_reason(value: float, unit: str) -> str:
 
 @dataclass(frozen=True)
 class Stretch:
-    """The frames a flag rests on, how many were clearly seen, and the lowest visibility."""
+    """The frames a flag rests on, how many were clearly seen, and the lowest visibility
+    among those (the others are counted apart: filled gaps, landmarks seen poorly)."""
 
     frames: np.ndarray  # frame indices, in order
     seen: int
@@ -109,7 +110,8 @@ def stretch(
         ok &= finite[frames]
     seen_frames = frames[ok]
     span = float(t[seen_frames[-1]] - t[seen_frames[0]]) if seen_frames.size else 0.0
-    return Stretch(frames, int(ok.sum()), round(float(low.min()), 3), span)
+    lowest = round(float(low[ok].min()), 3) if ok.any() else None
+    return Stretch(frames, int(ok.sum()), lowest, span)
 
 
 def evidence(s: Stretch, value: float, threshold: float) -> dict[str, Any]:
@@ -121,6 +123,7 @@ def evidence(s: Stretch, value: float, threshold: float) -> dict[str, Any]:
         call = "borderline"
     return {
         "frames": s.seen,
+        "unseen_frames": int(len(s.frames) - s.seen),
         "span_s": round(s.span_s, 3),
         "min_visibility": s.min_visibility,
         "margin": round(margin, 1),

@@ -91,9 +91,10 @@ class Flag:
     value: float
     threshold: float
     unit: str = "deg"
-    # What the flag rests on (metrics.evidence): frames, span_s, min_visibility, margin,
-    # margin_fraction, call ("clear" or "borderline"). Not part of a flag's identity: a
-    # live monitor's flag equals the upload's one before the evidence is attached.
+    # What the flag rests on (metrics.evidence): frames, unseen_frames, span_s,
+    # min_visibility, margin, margin_fraction, call ("clear" or "borderline"). Not part
+    # of a flag's identity: a live monitor's flag equals the upload's one before the
+    # evidence is attached.
     evidence: dict[str, Any] | None = field(default=None, compare=False)
 
 
