@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from metrics.analysis import analyze_track
+from metrics.evidence import in_range
 from metrics.landmarks import SIDE_PARTS
 from metrics.plausibility import DEFAULT_PARAMS, _bursts, check_track
 from metrics.track import PoseTrack
@@ -147,3 +148,25 @@ def test_the_verdict_is_the_same_for_a_mirrored_track(clip: str) -> None:
         assert fa.value == pytest.approx(fb.value, abs=0.2)
         assert fa.evidence == fb.evidence
     np.testing.assert_array_equal(a.plausibility, b.plausibility)  # type: ignore[arg-type]
+
+
+def test_a_flip_too_long_to_be_a_burst_still_reports_no_impossible_value() -> None:
+    """A second of a flipped pose at lockout is longer than a burst (0.5 s) and each of its
+    frames is a pose a body can hold (a pike fold), so the gate keeps it; the ranges
+    still keep every impossible flag value out of the report: the 128 deg "rounding" the
+    fold reads is not reported and the rep says why."""
+    clean = hinge_set(rep_phases(2), fps=15.0, noise_px=0.5)
+    bad = _flip(clean, _lockout_frames(clean, 15))
+    a = analyze_track(bad, exercise="hinge")
+    assert len(a.result.reps) >= 1
+    for f in a.result.flags:
+        assert f.code != "spine_extension" or f.value <= 55.0
+    for f in a.result.flags:
+        assert in_range(f.code, f.value)
+    for rep in a.result.reps:
+        v = rep.metrics["spine_extension_deg"]
+        assert v is None or v <= 55.0
+        v = rep.metrics["spine_flexion_deg"]
+        assert v is None or v <= 125.0
+    reasons = [n["reason"] for r in a.result.reps for n in r.not_judged]
+    assert any("more than a body can do" in r for r in reasons)
