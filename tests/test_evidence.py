@@ -184,6 +184,13 @@ def test_a_rounded_set_down_after_the_last_rep_is_judged() -> None:
     from backcheck.summary import summary_text
 
     assert "set-down at" in summary_text(_report(rounded))
+    from backcheck.ui.verdicts import set_down_text
+
+    start = rounded.result.extra["after_last_rep"]["start_s"]
+    assert set_down_text(_report(rounded)) == (
+        f"Setting the weight down ({start:.1f} s): rounded back (clear)."
+    )
+    assert (set_down_text(_report(flat)) or "").endswith("the back held its shape.")
 
 
 def test_where_the_back_rounds_follows_the_outline_and_picks_the_cue() -> None:

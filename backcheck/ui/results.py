@@ -18,6 +18,7 @@ from backcheck.ui.verdicts import (
     hold_rows,
     praise_and_cues,
     rep_rows,
+    set_down_text,
     worst_moments,
 )
 from metrics.errors import AnalysisError
@@ -162,6 +163,9 @@ def _reps_or_hold(record: SessionRecord, *, key: str) -> None:
         rows = rep_rows(report, compact=True)
         if rows:
             st.table(pd.DataFrame(rows), hide_index=True)
+            after = set_down_text(report)
+            if after:
+                st.caption(after)
             with st.expander("All measures per rep"):
                 st.table(pd.DataFrame(rep_rows(report)), hide_index=True)
         else:

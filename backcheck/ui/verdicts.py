@@ -124,6 +124,25 @@ def _measured(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def set_down_text(report: Report) -> str | None:
+    """One line on the descent after the last rep (the weight set down), when there was
+    one and the view could judge it."""
+    after = report.extra.get("after_last_rep")
+    if not after or not report.view.judgeable:
+        return None
+    when = f"Setting the weight down ({after['start_s']:.1f} s)"
+    flag = after.get("flag")
+    if flag:
+        words = SEVERITY_WORDS[flag["severity"]]
+        if (flag.get("evidence") or {}).get("call") == "borderline":
+            words += ", borderline"
+        return f"{when}: {flag_name(flag['code'])} ({words})."
+    if after.get("not_judged"):
+        n = after["not_judged"][0]
+        return f"{when}: couldn't judge {flag_name(n['check'])} ({n['reason']})."
+    return f"{when}: the back held its shape."
+
+
 def flag_rows(report: Report) -> list[dict[str, str]]:
     """Flags not tied to a rep (a plank's), for a small table."""
     return [
