@@ -43,7 +43,10 @@ MIN_SPAN_S = 0.1
 NOISE = {"deg": 2.0, "%": 2.0}
 # A landmark counts as seen at this visibility (the cleaning gate's level).
 SEEN_VISIBILITY = 0.5
-# Below this margin over the threshold, as a fraction of it, a flag is "borderline".
+# A flag is "borderline" when its margin over the threshold is under this many times the
+# measure's frame noise (`NOISE`): a retake could read it on the other side. For a unit
+# without a known noise, when the margin is under this fraction of the threshold.
+BORDERLINE_NOISES = 2.0
 BORDERLINE_FRACTION = 0.2
 
 
@@ -114,13 +117,15 @@ def stretch(
     return Stretch(frames, int(ok.sum()), lowest, span)
 
 
-def evidence(s: Stretch, value: float, threshold: float) -> dict[str, Any]:
+def evidence(s: Stretch, value: float, threshold: float, unit: str = "deg") -> dict[str, Any]:
     """The `Flag.evidence` object."""
     margin = value - threshold
     fraction = margin / abs(threshold) if threshold else None
-    call = "clear"
-    if fraction is not None and fraction < BORDERLINE_FRACTION:
-        call = "borderline"
+    if unit in NOISE:
+        close = margin < BORDERLINE_NOISES * NOISE[unit]
+    else:
+        close = fraction is not None and fraction < BORDERLINE_FRACTION
+    call = "borderline" if close else "clear"
     return {
         "frames": s.seen,
         "unseen_frames": int(len(s.frames) - s.seen),
@@ -187,6 +192,6 @@ def complete_flags(
         if f.evidence is None:
             frames = np.flatnonzero((t >= f.start_s - 1e-6) & (t <= f.end_s + 1e-6))
             s = stretch(f.code, frames, visibility, t, side)
-            f = replace(f, evidence=evidence(s, f.value, f.threshold))
+            f = replace(f, evidence=evidence(s, f.value, f.threshold, f.unit))
         out.append(f)
     return out, dropped

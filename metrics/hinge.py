@@ -234,7 +234,7 @@ def _judge_rep(
         if not s.sustained:
             not_judged.append({"check": code, "reason": not_sustained_reason(s)})
             continue
-        flags.append(replace(flag, evidence=evidence(s, m.value, th.mild)))
+        flags.append(replace(flag, evidence=evidence(s, m.value, th.mild, th.unit)))
     return flags, not_judged
 
 
@@ -315,7 +315,7 @@ def _after_last_rep(
             value=round(value, 1),
             threshold=round(th.mild, 1),
             unit=th.unit,
-            evidence=evidence(st, value, th.mild),
+            evidence=evidence(st, value, th.mild, th.unit),
         )
     )
     return info
