@@ -1,6 +1,7 @@
 """Speed and memory of backcheck against a naive MediaPipe loop, measured in one run.
 
     python benchmarks/speed.py [--clips ../shared/data/clips] [--long] [--out docs/benchmarks.md]
+    python benchmarks/speed.py --models lite full heavy [--out docs/models-speed.md]
 
 For each clip, in separate processes (so peak RSS is each one's own), each timed from
 after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
@@ -13,6 +14,8 @@ after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
   video on each core (the slowest span's time inside the model).
 `--long` adds runs on a 1-minute and a 10-minute 1080p clip made from a shared clip: memory,
 and the pipeline/floor ratio against the parallel floor.
+`--models` instead compares pose models on the same clips in one run: for each model,
+backcheck end to end and the model's own time a frame (the one-core floor).
 Not part of the test run: timings belong in benchmarks, with ratios from the same run.
 """
 
@@ -226,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long", action="store_true", help="add the 1- and 10-minute runs")
     parser.add_argument("--out", type=Path, default=None, help="also write Markdown here")
     parser.add_argument("--only", nargs="*", default=None, help="clip paths to run")
+    parser.add_argument(
+        "--models", nargs="+", default=None, help="compare these models (lite full heavy)"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -235,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from models.provision import resolve_model
 
+    if args.models:
+        return compare_models(args.models, args.clips, args.only or CLIPS, args.out)
     model = resolve_model(args.model).path
     lines = [
         "# Speed and memory benchmark",
@@ -300,6 +308,67 @@ def main(argv: list[str] | None = None) -> int:
                 print(row, flush=True)
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+def compare_models(keys: list[str], clips: Path, rels: list[str], out: Path | None) -> int:
+    """The models' speed side by side on the same clips, one model after another."""
+    from models.provision import resolve_model
+
+    paths = {key: resolve_model(key).path for key in keys}
+    lines = [
+        "# Pose models compared: speed",
+        "",
+        f"Command: `python benchmarks/speed.py --models {' '.join(keys)}` "
+        f"({platform.machine()}, {os.cpu_count()} cores).",
+        "",
+        "backcheck: `analyze_video` end to end with the model (two poses, masks, at most 15 "
+        "analysed frames a second). model ms/frame: time inside `detect_for_video` per "
+        "analysed frame, one instance on one core. floor: the same frames, one instance per "
+        "core as backcheck runs them. pipeline/floor = backcheck s / floor s.",
+        "",
+        "| model | clip | length s | analysed frames | model ms/frame | floor s | "
+        "backcheck s | backcheck ×RT | pipeline/floor | peak RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    print("\n".join(lines), flush=True)
+    # Per clip, the models back to back: a shared machine's speed drifts within the hour.
+    totals = {key: [0.0, 0.0, 0.0, 0.0] for key in keys}  # length, frames, pose s, wall
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for rel in rels:
+            clip = clips / rel
+            length = _duration(clip)
+            for key in keys:
+                ours = _run_child("backcheck", clip, paths[key], tmp / f"bc-{key}")
+                floor = _run_child("floor", clip, paths[key], tmp / "floor")
+                frames = ours["analysed_frames"]
+                row = (
+                    f"| {key} | {rel} | {length:.1f} | {frames:.0f} | "
+                    f"{1000 * floor['pose_s'] / frames:.1f} | {floor['pose_parallel_s']:.1f} | "
+                    f"{ours['wall_s']:.1f} | {length / ours['wall_s']:.2f} | "
+                    f"{ours['wall_s'] / floor['pose_parallel_s']:.2f} | "
+                    f"{ours['peak_rss_mb']:.0f} |"
+                )
+                lines.append(row)
+                print(row, flush=True)
+                for i, value in enumerate((length, frames, floor["pose_s"], ours["wall_s"])):
+                    totals[key][i] += value
+    lines += [
+        "",
+        "All clips together:",
+        "",
+        "| model | length s | analysed frames | model ms/frame | backcheck s | backcheck ×RT |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, (length, frames, pose_s, wall) in totals.items():
+        lines.append(
+            f"| {key} | {length:.1f} | {frames:.0f} | {1000 * pose_s / frames:.1f} | "
+            f"{wall:.1f} | {length / wall:.2f} |"
+        )
+    print("\n".join(lines[-len(totals) - 5 :]), flush=True)
+    if out:
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 
