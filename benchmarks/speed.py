@@ -99,7 +99,7 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
         VisionTaskRunningMode,
     )
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_s()
     cap = cv2.VideoCapture(clip)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
@@ -127,7 +127,12 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
     writer.release()
     cap.release()
     landmarker.close()
-    return {"wall_s": time.perf_counter() - t0, "frames": n, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": _cpu_s() - cpu0,
+        "frames": n,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
@@ -273,12 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         "read → RGB → `detect_for_video` on every frame → draw → OpenCV write. floor: the pose "
         "model alone (time inside `detect_for_video`) on the frames backcheck analyses, run as "
         "backcheck runs it, one model instance per core on spans of the video; floor 1 core: "
-        "one instance. pipeline/floor = backcheck s / floor s.",
+        "one instance. pipeline/floor = backcheck s / floor s. CPU s: the process's CPU "
+        "time, all threads; ×RT on free cores = length / (backcheck CPU s / cores), what the "
+        "run reaches with the cores to itself (the machine is shared, so wall times are "
+        "inflated and noisy: compare within this table only).",
         "",
         "| clip | fps | length s | naive s | naive ×RT | backcheck s | backcheck ×RT | "
-        "speed-up | floor 1 core s | floor s | pipeline/floor | naive RSS MB | "
-        "backcheck RSS MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "speed-up | floor 1 core s | floor s | pipeline/floor | naive CPU s | "
+        "backcheck CPU s | ×RT on free cores | naive RSS MB | backcheck RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- | --- |",
     ]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -296,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{length / ours['wall_s']:.2f} | {naive['wall_s'] / ours['wall_s']:.2f} | "
                 f"{floor['pose_s']:.1f} | {floor['pose_parallel_s']:.1f} | "
                 f"{ours['wall_s'] / floor['pose_parallel_s']:.2f} | "
+                f"{naive['cpu_s']:.1f} | {ours['cpu_s']:.1f} | "
+                f"{length / (ours['cpu_s'] / (os.cpu_count() or 1)):.2f} | "
                 f"{naive['peak_rss_mb']:.0f} | {ours['peak_rss_mb']:.0f} |"
             )
             lines.append(row)
