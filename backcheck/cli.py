@@ -28,7 +28,7 @@ def _build_parser() -> argparse.ArgumentParser:
     live = sub.add_parser("live", help="live check on a local camera in a window (q to finish)")
     live.add_argument("--camera", default="0", help="camera index, or a video file or URL")
     live.add_argument("--exercise", choices=["hinge", "plank"], default="hinge")
-    live.add_argument("--model", default="auto", help="auto (fastest at hand), lite, full, …")
+    live.add_argument("--model", default="auto", help="auto (live's default), lite, full, …")
     live.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
     live.add_argument("--out", type=Path, default=None, help="write the set's report here")
     live.add_argument("--no-window", action="store_true", help="analyse without showing video")

@@ -68,6 +68,11 @@ MODELS: dict[str, ModelSpec] = {
     "heavy": _official("heavy", "npm"),
 }
 DEFAULT_MODEL = "full"
+# Each mode's model, chosen from the lite/full/heavy trade-off in docs/models.md: lite
+# raised false rounding flags the others did not and saves under a tenth of the model's
+# time (the person detector, run on every frame, costs the same for all three); heavy
+# costs over twice the model time for no verdict the labelled clips could tell apart.
+MODE_DEFAULTS: dict[str, str] = {"upload": "full", "live": "full", "batch": "full"}
 
 
 def find_spec(name: str) -> ModelSpec | None:

@@ -731,3 +731,19 @@ def test_every_model_finds_the_same_lifter(every_model: dict[str, ModelAsset]) -
     for key in ("lite", "heavy"):
         gap = np.abs(joints[key] - joints["full"]).max()
         assert gap < 0.04 * height, f"{key} is {gap:.0f} px from full"
+
+
+def test_each_mode_has_a_known_default_model() -> None:
+    """upload, live and batch each name a model backcheck can provision; live's "auto" and
+    analyze_video's default follow the table (docs/models.md), a named model wins."""
+    import inspect
+
+    from backcheck.pipeline import analyze_video
+    from models.registry import MODE_DEFAULTS, MODELS
+    from vision.live import choose_live_model
+
+    assert set(MODE_DEFAULTS) == {"upload", "live", "batch"}
+    assert set(MODE_DEFAULTS.values()) <= set(MODELS)
+    assert choose_live_model("auto") == MODE_DEFAULTS["live"]
+    assert choose_live_model("lite") == "lite"
+    assert inspect.signature(analyze_video).parameters["model"].default == MODE_DEFAULTS["upload"]
