@@ -1,7 +1,8 @@
 """Speed and memory of backcheck against a naive MediaPipe loop, measured in one run.
 
     python benchmarks/speed.py [--clips ../shared/data/clips] [--long] [--out docs/benchmarks.md]
-    python benchmarks/speed.py --models lite full heavy [--out docs/models-speed.md]
+    python benchmarks/speed.py --models lite full heavy [--out docs/models/speed.md]
+    python benchmarks/speed.py --pose-modes deadlift/yfgd_bad_02.mp4
 
 For each clip, in separate processes (so peak RSS is each one's own), each timed from
 after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
@@ -16,6 +17,9 @@ after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
 and the pipeline/floor ratio against the parallel floor.
 `--models` instead compares pose models on the same clips in one run: for each model,
 backcheck end to end and the model's own time a frame (the one-core floor).
+`--pose-modes CLIP` measures the model's CPU time a frame on the clip's first analysed
+frames in the running modes backcheck could use (VIDEO with two poses, IMAGE with one,
+VIDEO with one), for lite and full.
 Not part of the test run: timings belong in benchmarks, with ratios from the same run.
 """
 
@@ -256,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", nargs="+", default=None, help="compare these models (lite full heavy)"
     )
+    parser.add_argument("--pose-modes", default=None, help="clip to compare running modes on")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -267,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.models:
         return compare_models(args.models, args.clips, args.only or CLIPS, args.out)
+    if args.pose_modes:
+        return compare_pose_modes(args.clips / args.pose_modes)
     model = resolve_model(args.model).path
     lines = [
         "# Speed and memory benchmark",
@@ -408,6 +415,59 @@ def compare_models(keys: list[str], clips: Path, rels: list[str], out: Path | No
     print("\n".join(lines[-len(totals) - 5 :]), flush=True)
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+def compare_pose_modes(clip: Path, n_frames: int = 40) -> int:
+    """CPU ms a frame inside the model, lite and full, in three running modes, on the same
+    frames (CPU time, so other work on a shared machine does not count)."""
+    import itertools
+
+    import mediapipe as mp
+    import numpy as np
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
+        VisionTaskRunningMode as Mode,
+    )
+
+    from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE
+    from models.provision import resolve_model
+    from vision.video import iter_frames
+
+    frames = [
+        np.ascontiguousarray(f.rgb)
+        for f in itertools.islice(
+            iter_frames(clip, max_fps=DEFAULT_MAX_FPS, scale_to=POSE_LONG_SIDE), n_frames
+        )
+    ]
+    print(f"{clip.name}, {len(frames)} frames; CPU ms a frame inside the model")
+    print("| model | mode | poses | CPU ms/frame | people found |")
+    print("| --- | --- | --- | --- | --- |")
+    for key in ("lite", "full"):
+        for mode, poses in ((Mode.VIDEO, 2), (Mode.IMAGE, 1), (Mode.VIDEO, 1)):
+            options = PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(resolve_model(key).path)),
+                running_mode=mode,
+                num_poses=poses,
+                output_segmentation_masks=True,
+            )
+            spent, found = 0.0, 0
+            with PoseLandmarker.create_from_options(options) as landmarker:
+                for i, rgb in enumerate(frames):
+                    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+                    cpu0 = time.process_time()
+                    if mode == Mode.VIDEO:
+                        result = landmarker.detect_for_video(image, round(i * 1000 / 15))
+                    else:
+                        result = landmarker.detect(image)
+                    spent += time.process_time() - cpu0
+                    found += len(result.pose_landmarks)
+            print(
+                f"| {key} | {mode.name} | {poses} | {1000 * spent / len(frames):.1f} | "
+                f"{found}/{len(frames)} |",
+                flush=True,
+            )
     return 0
 
 
