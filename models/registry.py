@@ -69,9 +69,9 @@ MODELS: dict[str, ModelSpec] = {
 }
 DEFAULT_MODEL = "full"
 # Each mode's model, chosen from the lite/full/heavy trade-off in docs/models.md: lite
-# raised false rounding flags the others did not and saves under a tenth of the model's
-# time (the person detector, run on every frame, costs the same for all three); heavy
-# costs over twice the model time for no verdict the labelled clips could tell apart.
+# raised four false flags and missed a rep on the labelled clips to save an eighth of a
+# run's CPU (the person detector, run on every frame, costs all three the same); heavy
+# costs 1.8 times the CPU and left four side-view clips and two planks unjudged.
 MODE_DEFAULTS: dict[str, str] = {"upload": "full", "live": "full", "batch": "full"}
 
 
