@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.provision import resolve_model
 
     if args.models:
-        return compare_models(args.models, args.clips, args.only or CLIPS, args.out)
+        return compare_models(args.models, args.clips, args.only, args.out)
     if args.pose_modes:
         return compare_pose_modes(args.clips / args.pose_modes)
     model = resolve_model(args.model).path
@@ -348,16 +348,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def compare_models(keys: list[str], clips: Path, rels: list[str], out: Path | None) -> int:
+def compare_models(keys: list[str], clips: Path, only: list[str] | None, out: Path | None) -> int:
     """The models' speed side by side on the same clips, one model after another."""
     from models.provision import resolve_model
 
     paths = {key: resolve_model(key).path for key in keys}
+    rels = only or CLIPS
+    command = f"python benchmarks/speed.py --models {' '.join(keys)}"
+    if only:
+        command += f" --only {' '.join(only)}"
     lines = [
         "# Pose models compared: speed",
         "",
-        f"Command: `python benchmarks/speed.py --models {' '.join(keys)}` "
-        f"({platform.machine()}, {os.cpu_count()} cores).",
+        f"Command: `{command}` ({platform.machine()}, {os.cpu_count()} cores).",
         "",
         "backcheck: `analyze_video` end to end with the model (two poses, masks, at most 15 "
         "analysed frames a second). model CPU ms/frame: CPU time inside `detect_for_video` "
