@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from backcheck.history import Client, HistoryStore, SessionSummary
+from backcheck.history import (
+    DISK_FULL,
+    Client,
+    HistoryError,
+    HistoryStore,
+    SessionSummary,
+    is_disk_full,
+)
 from metrics.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -111,8 +118,8 @@ def analyse_upload(
 ) -> SessionSummary:
     """Analyse an uploaded video for `client` and save it as a session.
 
-    Raises `AnalysisError` (one-line reason) for anything wrong with the upload; nothing is
-    saved then and no file is left behind.
+    Raises `AnalysisError` (one-line reason) for anything wrong with the upload, and
+    `HistoryError` when the disk is full; nothing is saved then and no file is left behind.
     """
     from backcheck.ui.printable import moment_frames, report_html
 
@@ -136,8 +143,10 @@ def analyse_upload(
         )
         (staging / "report.html").write_text(html, "utf-8")
         return store.save_session(client.id, result.report, staging, client.profile)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        if is_disk_full(err):
+            raise HistoryError(DISK_FULL) from err
         raise
 
 
