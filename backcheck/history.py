@@ -417,6 +417,19 @@ class HistoryStore:
         path.mkdir(parents=True)
         return path
 
+    @contextmanager
+    def staged(self) -> Iterator[Path]:
+        """A staging folder for one analysis to fill and `save_session` to save. If
+        anything fails it is removed, and a full disk becomes a one-line `HistoryError`."""
+        staging = self.new_staging_dir()
+        try:
+            yield staging
+        except BaseException as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            if is_disk_full(err):
+                raise HistoryError(DISK_FULL) from err
+            raise
+
     def save_session(
         self, client_id: int, report: Report, staging: Path, profile: ClientProfile | None = None
     ) -> SessionSummary:

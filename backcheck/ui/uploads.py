@@ -14,14 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from backcheck.history import (
-    DISK_FULL,
-    Client,
-    HistoryError,
-    HistoryStore,
-    SessionSummary,
-    is_disk_full,
-)
+from backcheck.history import Client, HistoryStore, SessionSummary
 from metrics.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -123,8 +116,7 @@ def analyse_upload(
     """
     from backcheck.ui.printable import moment_frames, report_html
 
-    staging = store.new_staging_dir()
-    try:
+    with store.staged() as staging:
         _, result = _analyse_spooled(
             staging,
             name,
@@ -143,11 +135,6 @@ def analyse_upload(
         )
         (staging / "report.html").write_text(html, "utf-8")
         return store.save_session(client.id, result.report, staging, client.profile)
-    except BaseException as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        if is_disk_full(err):
-            raise HistoryError(DISK_FULL) from err
-        raise
 
 
 def neutral_from_clip(
