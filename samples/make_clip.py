@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -28,7 +29,9 @@ PX_PER_M = 300.0
 # Segment lengths (metres) and the pose at the bottom of a Romanian deadlift.
 TRUNK_M, THIGH_M, SHANK_M, NECK_M = 0.50, 0.45, 0.43, 0.22
 BOTTOM = {"trunk": 75.0, "hip": 85.0, "knee": 150.0}
-STAND = {"trunk": 4.0, "hip": 176.0, "knee": 177.0}
+# At the top: tall, hips a touch back and knees soft (MediaPipe loses a dead-upright
+# cartoon figure in video mode).
+STAND = {"trunk": 8.0, "hip": 172.0, "knee": 175.0}
 # Colours (RGB).
 WALL, FLOOR = (200, 205, 210), (120, 100, 80)
 SKIN, SHIRT, TROUSERS, SHOES = (224, 172, 140), (40, 90, 170), (45, 45, 55), (240, 240, 240)
@@ -40,7 +43,9 @@ def _unit(deg: float) -> np.ndarray:
     return np.array([math.cos(r), math.sin(r)])
 
 
-def _points(trunk: float, hip: float, knee: float, round_deg: float) -> dict[str, np.ndarray]:
+def hinge_points(
+    trunk: float, hip: float, knee: float, round_deg: float = 0.0
+) -> dict[str, np.ndarray]:
     """Side-view joint positions (metres, x forward, y up, hip at the origin).
 
     trunk: lean of hip→shoulder from vertical; hip, knee: 180 = straight. `round_deg`
@@ -63,17 +68,32 @@ def _points(trunk: float, hip: float, knee: float, round_deg: float) -> dict[str
     return p
 
 
-def draw(trunk: float, hip: float, knee: float, round_deg: float = 0.0) -> np.ndarray:
-    """One frame (SIZE x SIZE RGB, C-contiguous uint8) of the figure in this pose."""
+def plank_points(sag_deg: float) -> dict[str, np.ndarray]:
+    """A forearm plank facing right, toes at the origin: the hips `sag_deg` below the
+    shoulder-ankle line (0: a straight line)."""
+    line = 12.0  # the body's rise from the feet to the shoulders
+    p = {"toe": np.zeros(2), "ankle": np.array([0.04, 0.09])}
+    p["hip"] = p["ankle"] + (THIGH_M + SHANK_M) * _unit(line - 0.6 * sag_deg)
+    p["shoulder"] = p["hip"] + TRUNK_M * _unit(line + 0.4 * sag_deg)
+    p["knee"] = (p["ankle"] + p["hip"]) / 2
+    p["mid"] = (p["hip"] + p["shoulder"]) / 2
+    p["heel"] = p["ankle"] + np.array([-0.02, 0.05])
+    p["head"] = p["shoulder"] + NECK_M * _unit(line + 0.4 * sag_deg + 8.0)
+    p["elbow"] = np.array([p["shoulder"][0], 0.05])  # under the shoulder, on the floor
+    p["wrist"] = p["elbow"] + np.array([0.26, 0.0])
+    return p
+
+
+def draw(p: dict[str, np.ndarray], *, feet_x: float = 0.42) -> np.ndarray:
+    """One frame (SIZE x SIZE RGB, C-contiguous uint8) of the figure at points `p`
+    (metres, y up): on the floor, the feet (ankle) at `feet_x` of the width."""
     img = np.empty((SIZE, SIZE, 3), np.uint8)
     img[:] = WALL
     floor_y = int(SIZE * 0.82)
     img[floor_y:] = FLOOR
-    p = _points(trunk, hip, knee, round_deg)
-    # Feet on the floor, the figure a little left of centre.
-    origin = np.array([SIZE * 0.42, floor_y]) - PX_PER_M * np.array(
-        [p["ankle"][0], -p["ankle"][1] + 0.09]
-    )
+    lowest = min(v[1] for v in p.values())
+    origin = np.array([SIZE * feet_x - PX_PER_M * p["ankle"][0], floor_y - 8])
+    origin[1] += PX_PER_M * lowest
     px = {
         k: (int(x), int(y))
         for k, (x, y) in ((k, origin + PX_PER_M * v * (1, -1)) for k, v in p.items())
@@ -132,35 +152,61 @@ def depth_curve(reps: int, fps: int = FPS) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(depth), np.concatenate(rep)
 
 
-def make_clip(out: Path, *, reps: int = 3, rounded: bool = False) -> Path:
-    """Write an H.264 MP4 of `reps` hinges to `out`; with `rounded` the back rounds more
-    on each rep (up to 35 degrees at the bottom of the last)."""
+def _write(out: Path, frames: Iterator[np.ndarray]) -> Path:
     import av
 
-    depth, rep = depth_curve(reps)
     with av.open(str(out), "w") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width = stream.height = SIZE
         stream.pix_fmt = "yuv420p"
-        for d, r in zip(depth, rep, strict=True):
-            round_deg = 35.0 * d * (r + 1) / reps if rounded else 0.0
-            pose = {k: STAND[k] + d * (BOTTOM[k] - STAND[k]) for k in STAND}
-            frame = av.VideoFrame.from_ndarray(draw(**pose, round_deg=round_deg), format="rgb24")
-            for packet in stream.encode(frame):
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return out
 
 
+def make_clip(out: Path, *, reps: int = 3, rounded: bool = False) -> Path:
+    """Write an H.264 MP4 of `reps` hinges to `out`; with `rounded` the back rounds more
+    on each rep (up to 35 degrees at the bottom of the last)."""
+    depth, rep = depth_curve(reps)
+
+    def frames() -> Iterator[np.ndarray]:
+        for d, r in zip(depth, rep, strict=True):
+            round_deg = 35.0 * d * (r + 1) / reps if rounded else 0.0
+            pose = {k: STAND[k] + d * (BOTTOM[k] - STAND[k]) for k in STAND}
+            yield draw(hinge_points(**pose, round_deg=round_deg))
+
+    return _write(out, frames())
+
+
+def make_plank_clip(out: Path, *, hold_s: float = 12.0, sag: bool = False) -> Path:
+    """Write an H.264 MP4 of a forearm plank held `hold_s`; with `sag` the hips sink 25
+    degrees below the line from halfway on (a sagging plank)."""
+
+    def frames() -> Iterator[np.ndarray]:
+        for i in range(int(hold_s * FPS)):
+            t = i / FPS
+            sink = min(max((t - hold_s / 2) / 1.0, 0.0), 1.0) if sag else 0.0
+            yield draw(plank_points(25.0 * sink), feet_x=0.14)
+
+    return _write(out, frames())
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Draw a short hinge clip to try backcheck on.")
-    parser.add_argument("out", nargs="?", type=Path, default=Path("try_hinge.mp4"))
+    parser = argparse.ArgumentParser(description="Draw a short clip to try backcheck on.")
+    parser.add_argument("out", nargs="?", type=Path, default=None, help="the .mp4 to write")
     parser.add_argument("--reps", type=int, default=3, choices=range(1, 11), metavar="1-10")
     parser.add_argument("--rounded", action="store_true", help="the back rounds more each rep")
+    parser.add_argument("--plank", action="store_true", help="a plank held 12 s, not hinges")
+    parser.add_argument("--sag", action="store_true", help="with --plank: the hips sag halfway")
     args = parser.parse_args(argv)
-    make_clip(args.out, reps=args.reps, rounded=args.rounded)
-    print(f"Wrote {args.out}: try `backcheck analyze {args.out}` or upload it in the app.")
+    if args.plank:
+        out = make_plank_clip(args.out or Path("try_plank.mp4"), sag=args.sag)
+    else:
+        out = make_clip(args.out or Path("try_hinge.mp4"), reps=args.reps, rounded=args.rounded)
+    print(f"Wrote {out}: try `backcheck analyze {out}` or upload it in the app.")
     return 0
 
 

@@ -29,7 +29,7 @@ def test_the_drawn_clip_has_the_reps_it_says(tmp_path: Path) -> None:
     assert len(depth) == round(mc.FPS * (1 + 3 * 3.3))
     bottoms = np.flatnonzero((depth[1:] == 1.0) & (depth[:-1] < 1.0))
     assert len(bottoms) == 3 and sorted(set(rep.tolist())) == [0, 1, 2]
-    frame = mc.draw(**mc.STAND)
+    frame = mc.draw(mc.hinge_points(**mc.STAND))
     assert frame.shape == (mc.SIZE, mc.SIZE, 3) and frame.dtype == np.uint8
     assert frame.flags["C_CONTIGUOUS"]
     out = mc.make_clip(tmp_path / "try.mp4", reps=1)
@@ -58,3 +58,24 @@ def test_the_drawn_clip_is_analysed_like_a_lift(
     assert len(report["reps"]) == 2
     flagged = [("spine_flexion" in r["flags"]) for r in report["reps"]]
     assert flagged == [rounded, rounded]
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("sag", [False, True])
+def test_the_drawn_plank_is_timed_and_a_sag_flagged(
+    tmp_path: Path, model_path: Path, sag: bool
+) -> None:
+    from backcheck.pipeline import analyze_video
+
+    clip = _make_clip().make_plank_clip(tmp_path / "plank.mp4", hold_s=8.0, sag=sag)
+    result = analyze_video(clip, out_dir=tmp_path / "o", model=str(model_path), write_video=False)
+    report = json.loads(result.report_path.read_text())
+    assert report["exercise"] == "plank" and report["view"]["judgeable"]
+    assert report["hold"]["duration_s"] == pytest.approx(8.0, abs=0.5)
+    sags = [f for f in report["flags"] if f["code"] == "hip_sag"]
+    if sag:  # the hips sink over 4-5 s and stay down
+        assert len(sags) == 1 and 4.0 <= sags[0]["start_s"] <= 5.5
+        assert report["hold"]["in_tolerance_s"] == pytest.approx(4.5, abs=0.8)
+    else:
+        assert report["flags"] == []
+        assert report["hold"]["in_tolerance_s"] == pytest.approx(8.0, abs=0.5)
