@@ -189,7 +189,7 @@ def _os_reason(err: OSError) -> str:
     import errno
 
     if err.errno == errno.ENOSPC:
-        return "the disk is full: free some space and run again (nothing was written)."
+        return "the disk is full: free some space and run again."
     where = f" ({err.filename})" if err.filename else ""
     return f"could not write the report{where}: {err.strerror or err}."
 

@@ -390,3 +390,50 @@ def test_analyze_prints_only_its_own_lines(
     code, _, loud = _cli_with_stderr_on_a_terminal(["--verbose", *argv, "--no-video"])
     assert code == 0
     assert "TensorFlow Lite" in loud or "LiteRT" in loud or "XNNPACK" in loud, loud[:2000]
+
+
+@pytest.mark.clips
+def test_bit_flipped_video(
+    shared_data: Path, model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One byte in 500 inverted after the header, as a failing card or transfer does."""
+    data = bytearray((shared_data / "clips" / "deadlift" / "posereader_good.mp4").read_bytes())
+    rng = np.random.default_rng(3)
+    for i in rng.integers(len(data) // 20, len(data), len(data) // 500):
+        data[i] ^= 0xFF
+    f = tmp_path / "flipped.mp4"
+    f.write_bytes(bytes(data))
+    out = tmp_path / "o"
+    code, _, err = _run(["analyze", str(f), "--out", str(out), "--model", str(model_path)], capsys)
+    assert code == 1
+    _assert_clean_failure(code, err, "flipped.mp4")
+    assert not out.exists()
+
+
+@pytest.mark.clips
+def test_a_full_disk_while_writing_the_report(
+    shared_data: Path,
+    model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ENOSPC from the file system once the analysis is done: one line, exit 1, and no
+    half-written report left in the folder."""
+    import errno
+
+    import backcheck.pipeline
+
+    def full(path: Path, analysis: object) -> None:
+        Path(path).write_text("t_s,trunk")  # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(backcheck.pipeline, "write_timeseries", full)
+    clip = shared_data / "clips" / "deadlift" / "posereader_good.mp4"
+    out = tmp_path / "o"
+    argv = ["analyze", str(clip), "--out", str(out), "--model", str(model_path), "--no-video"]
+    code, stdout, err = _run(argv, capsys)
+    assert code == 1 and stdout == ""
+    _assert_clean_failure(code, err, "disk is full")
+    # report.json was written before the disk filled; no partial timeseries.csv is left.
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
