@@ -305,4 +305,3 @@ def test_quick_checks_have_their_own_history_without_a_profile(db: Path) -> None
     labels = [e.label for e in at.expander]
     assert "Profile" not in labels and "Neutral calibration" not in labels
     assert "try.mp4" in at.table[0].value.to_string()
-
