@@ -8,6 +8,7 @@ With ``BACKCHECK_SCREENSHOTS=DIR`` the first screen is saved at phone and laptop
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -18,7 +19,15 @@ import pytest
 
 from backcheck.history import HistoryStore
 from tests.browser import CHROMEDRIVER, CHROMIUM, App, make_driver, wait_for
-from tests.test_e2e_app import _by_css, _click, _picked_client, _shoot, _upload, _wait_idle
+from tests.test_e2e_app import (
+    _by_css,
+    _click,
+    _picked_client,
+    _shoot,
+    _text,
+    _upload,
+    _wait_idle,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -141,6 +150,11 @@ def test_two_trainers_analysing_at_once_both_get_results(
         _first_screen(visitor, timeout=60)
         first_screen_s = time.monotonic() - t0
         both_running = [bool(_by_css(d, "[data-testid='stProgress']")) for d in drivers]
+        # The progress bar names the stage and, once it can tell, the time left.
+        shown: set[str] = set()
+        while not _by_css(drivers[1], ".st-key-latest-cues") and time.monotonic() - t0 < 120:
+            shown.add(_text(drivers[1], "[data-testid='stProgress']").strip())
+            time.sleep(0.3)
         results = [_result(d) for d in drivers]
         print(
             f"third visitor's first screen in {first_screen_s:.1f} s "
@@ -148,6 +162,8 @@ def test_two_trainers_analysing_at_once_both_get_results(
             f"{time.monotonic() - started:.1f} s"
         )
         assert first_screen_s < 30.0
+        assert any(t.startswith("Finding the lifter (") for t in shown), shown
+        assert any(re.search(r" · (about \d+ s left|almost done)$", t) for t in shown), shown
         assert all("Quick check: Hip hinge" in r for r in results)
         store = HistoryStore(app.db)
         sessions = store.sessions()
