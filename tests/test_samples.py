@@ -79,3 +79,52 @@ def test_the_drawn_plank_is_timed_and_a_sag_flagged(
     else:
         assert report["flags"] == []
         assert report["hold"]["in_tolerance_s"] == pytest.approx(8.0, abs=0.5)
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize(
+    ("name", "codec", "options"),
+    [
+        ("mirrored.mp4", "libx264", {}),
+        ("rotated.mp4", "libx264", {}),
+        ("hevc10.mov", "libx265", {"x265-params": "log-level=none"}),
+        ("vp9.webm", "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8"}),
+    ],
+)
+def test_the_drawn_clip_analyses_in_other_formats(
+    tmp_path: Path, model_path: Path, name: str, codec: str, options: dict[str, str]
+) -> None:
+    """The same rep filmed the other way round, from a phone held sideways (a rotation
+    flag), as 10-bit HEVC and as VP9: found, judged and counted alike."""
+    import cv2
+
+    from backcheck.pipeline import analyze_video
+    from tests.test_video import encode
+
+    mc = _make_clip()
+    depth, _ = mc.depth_curve(1, fps=15)
+    frames = []
+    for d in depth:
+        pose = {k: mc.STAND[k] + d * (mc.BOTTOM[k] - mc.STAND[k]) for k in mc.STAND}
+        rgb = cv2.resize(mc.draw(mc.hinge_points(**pose)), (480, 480))
+        if name == "mirrored.mp4":
+            rgb = rgb[:, ::-1]
+        elif name == "rotated.mp4":  # stored on its side, shown upright by the flag
+            rgb = np.rot90(rgb)
+        frames.append(np.ascontiguousarray(rgb))
+    clip = encode(
+        tmp_path / name,
+        frames,
+        [i / 15 for i in range(len(frames))],
+        codec=codec,
+        rate=15,
+        options=options,
+        rotation_cw=90 if name == "rotated.mp4" else None,
+        pix_fmt="yuv420p10le" if name == "hevc10.mov" else "yuv420p",
+    )
+    result = analyze_video(clip, out_dir=tmp_path / "o", model=str(model_path), write_video=False)
+    report = json.loads(result.report_path.read_text())
+    assert (report["source"]["width"], report["source"]["height"]) == (480, 480)
+    assert report["view"]["camera"] == "side" and report["view"]["judgeable"]
+    assert report["view"]["facing"] == ("left" if name == "mirrored.mp4" else "right")
+    assert len(report["reps"]) == 1 and report["reps"][0]["flags"] == []
