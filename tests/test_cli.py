@@ -250,7 +250,8 @@ def test_out_in_a_folder_that_is_not_writable(
         )
         assert not out.parent.exists()
     finally:
-        locked.chmod(0o700) if locked != Path("/sys") else None
+        if locked != Path("/sys"):
+            locked.chmod(0o700)
 
 
 def test_default_out_beside_a_video_in_a_read_only_folder(
