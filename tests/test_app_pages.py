@@ -305,3 +305,24 @@ def test_quick_checks_have_their_own_history_without_a_profile(db: Path) -> None
     labels = [e.label for e in at.expander]
     assert "Profile" not in labels and "Neutral calibration" not in labels
     assert "try.mp4" in at.table[0].value.to_string()
+
+
+def test_a_full_disk_says_not_saved_and_keeps_the_page(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backcheck.history import DISK_FULL, HistoryError
+    from backcheck.ui import upload_page
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise HistoryError(DISK_FULL)
+
+    monkeypatch.setattr(upload_page, "analyse_upload", full)
+    at = _app()
+    at.file_uploader[0].set_value(("set.mp4", b"\0" * 100, "video/mp4"))
+    at.run()
+    [b for b in at.button if b.label == "Analyse"][0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [f"**Not saved.** {DISK_FULL}"]
+    assert HistoryStore(db).sessions() == []
+    assert len(at.file_uploader) == 1  # the page carries on
