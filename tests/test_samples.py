@@ -128,3 +128,45 @@ def test_the_drawn_clip_analyses_in_other_formats(
     assert report["view"]["camera"] == "side" and report["view"]["judgeable"]
     assert report["view"]["facing"] == ("left" if name == "mirrored.mp4" else "right")
     assert len(report["reps"]) == 1 and report["reps"][0]["flags"] == []
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize(("width", "height", "fps"), [(3840, 2160, 60)])
+def test_the_drawn_clip_analyses_at_4k_60(
+    tmp_path: Path, model_path: Path, width: int, height: int, fps: int
+) -> None:
+    """A 4K 60 fps phone clip: decoded at the capped rate and analysed like the others.
+    The figure is drawn at 15 poses a second, each shown for 4 frames, to keep the test
+    quick; the video itself is a real 4K 60 fps H.264 file."""
+    import av
+    import cv2
+
+    from backcheck.pipeline import analyze_video
+
+    mc = _make_clip()
+    depth, _ = mc.depth_curve(1, fps=15)
+    clip = tmp_path / "4k60.mp4"
+    canvas = np.empty((height, width, 3), np.uint8)
+    left = (width - height) // 2
+    with av.open(str(clip), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for d in depth:
+            pose = {k: mc.STAND[k] + d * (mc.BOTTOM[k] - mc.STAND[k]) for k in mc.STAND}
+            canvas[:] = mc.WALL
+            canvas[:, left : left + height] = cv2.resize(
+                mc.draw(mc.hinge_points(**pose)), (height, height)
+            )
+            yuv = cv2.cvtColor(canvas, cv2.COLOR_RGB2YUV_I420)  # one conversion per pose
+            for _ in range(fps // 15):
+                frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    result = analyze_video(clip, out_dir=tmp_path / "o", model=str(model_path), write_video=False)
+    report = json.loads(result.report_path.read_text())
+    source = report["source"]
+    assert (source["width"], source["height"], source["fps"]) == (width, height, fps)
+    assert source["analysed_fps"] == pytest.approx(15.0, abs=0.2)
+    assert report["view"]["judgeable"] and len(report["reps"]) == 1
