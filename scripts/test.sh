@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
 pip install --quiet --upgrade pip
-pip install --quiet -e ".[test]"
+pip install --quiet -e ".[test,scale]"
 # The pose model is built once from the PyPI mediapipe wheel when Google's model host
 # can't be reached; BACKCHECK_MODEL_DIR keeps it between runs.
 python -c "from models.provision import resolve_model; print('pose model:', resolve_model('full').path)"

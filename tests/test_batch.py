@@ -29,6 +29,8 @@ BAD = "clips/deadlift/posereader_bad.mp4"  # a partial pull with a rounded back
 HEEL = "clips/deadlift/posereader_heellift.mp4"  # 1 rep
 OUTPUTS = {"report.json", "timeseries.csv", "track.npz", "annotated.mp4"}
 
+pytestmark = pytest.mark.ray
+
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[str]:
