@@ -44,10 +44,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:
         if address:
             ray.init(address=address, **quiet)
         else:
-            # Embedded: one node, reachable from this machine only.
-            ray.init(
-                num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet
-            )
+            ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
         return True
 
 

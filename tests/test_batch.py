@@ -40,7 +40,6 @@ def local_ray() -> Iterator[str]:
         include_dashboard=False,
         log_to_driver=False,
         logging_level="WARNING",
-        _node_ip_address="127.0.0.1",
     )
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
