@@ -273,6 +273,10 @@ def batch_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nbackcheck: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except ConnectionError as err:  # --ray names no reachable cluster
+        first = (str(err).strip().splitlines() or ["no answer"])[0]
+        print(f"backcheck: cannot join the Ray cluster at {args.ray}: {first}", file=sys.stderr)
+        return 1
     print(summary_line(rows, time.monotonic() - started))
     print(f"Wrote {args.out / 'index.csv'}")
     return 1 if any(r.status == "failed" for r in rows) else 0

@@ -42,6 +42,7 @@ class Row:
     judgeable: str = ""  # "yes" / "no" / "" (not analysed)
     video_s: float = 0.0  # length of the clip
     work_s: float = 0.0  # wall time the worker spent on it
+    cpu_s: float = 0.0  # CPU time the worker's process spent on it (all its threads)
     out_dir: str = ""
     content_sha256: str = ""
     settings: str = ""

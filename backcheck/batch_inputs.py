@@ -87,11 +87,19 @@ def is_video_name(path: Path) -> bool:
 def video_jobs(
     inputs: list[Path], *, exercise: str = "auto", profile: Path | None = None
 ) -> list[Job]:
-    """A job per video named by `inputs` (files, folders, CSV manifests), in order."""
+    """A job per video named by `inputs` (files, folders, CSV manifests), in order.
+
+    A folder's videos are found recursively, leaving out report folders (an
+    annotated.mp4 beside its report.json is an output, not a clip).
+    """
     jobs: list[Job] = []
     for item in inputs:
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.is_file() and is_video_name(p))
+            found = sorted(
+                p
+                for p in item.rglob("*")
+                if p.is_file() and is_video_name(p) and not (p.parent / "report.json").exists()
+            )
             jobs += [_job(str(p), p, exercise=exercise, profile=profile) for p in found]
         elif item.suffix.lower() == ".csv" and item.is_file():
             jobs += _manifest_jobs(item, exercise=exercise, profile=profile)

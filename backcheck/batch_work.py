@@ -37,7 +37,7 @@ def worker_name() -> str:
 
 def run_job(job: Job, out_root: Path, model: str, settings: str) -> Row:
     """Do one job and say what became of it; never raises for a bad clip."""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     out = job.out_dir(out_root)
     base: dict[str, Any] = {
         "input": job.input,
@@ -58,24 +58,21 @@ def run_job(job: Job, out_root: Path, model: str, settings: str) -> Row:
     except Exception as err:  # one clip's failure never stops the batch
         status, reason = "failed", f"{type(err).__name__}: {err}"
     else:
-        return row_from_report(
-            report,
-            out_dir=str(out),
-            work_s=round(time.monotonic() - started, 3),
-            finished_at=_now(),
-            **base,
-        )
+        return row_from_report(report, out_dir=str(out), **_times(started, cpu), **base)
     return Row(
         status=status,
         reason=reason.splitlines()[0] if reason else status,
-        work_s=round(time.monotonic() - started, 3),
-        finished_at=_now(),
+        **_times(started, cpu),
         **base,
     )
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _times(started: float, cpu: float) -> dict[str, Any]:
+    return {
+        "work_s": round(time.monotonic() - started, 3),
+        "cpu_s": round(time.process_time() - cpu, 3),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def _profile(path: Path | None) -> ClientProfile | None:

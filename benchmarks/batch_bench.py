@@ -24,6 +24,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,12 +47,20 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "backcheck.cli", *args]
 
 
+_cpu_children = 0.0  # CPU seconds of the `backcheck analyze` processes of the loop
+
+
 def _timed(cmd: list[str]) -> float:
+    global _cpu_children
     # Ray starts its workers 15 steps nicer than itself; here they get the loop's priority.
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_worker_niceness": "0"}
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cmd[3] == "analyze":
+        _cpu_children += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
     return wall
@@ -94,7 +103,7 @@ def main() -> int:
             clips.append(dst)
     n, video_s = len(clips), _probe_seconds(clips)
 
-    loop_s = batch_s = tracks_s = clip_work = track_work = 0.0
+    loop_s = batch_s = tracks_s = clip_work = track_work = clip_cpu = track_cpu = 0.0
     for r in range(args.rounds):
         walls = {}
         for step in ("loop", "batch", "tracks")[:: 1 if r % 2 == 0 else -1]:
@@ -125,6 +134,8 @@ def main() -> int:
         tracks_s += walls["tracks"]
         clip_work += sum(float(row["work_s"]) for row in rows)
         track_work += sum(float(row["work_s"]) for row in track_rows)
+        clip_cpu += sum(float(row["cpu_s"]) for row in rows)
+        track_cpu += sum(float(row["cpu_s"]) for row in track_rows)
     n_runs = n * args.rounds
     result = {
         "clips": n,
@@ -138,6 +149,9 @@ def main() -> int:
         "tracks_wall_s": round(tracks_s, 1),
         "batch_clip_work_s": round(clip_work, 1),
         "tracks_clip_work_s": round(track_work, 2),
+        "loop_cpu_s": round(_cpu_children, 1),
+        "batch_clip_cpu_s": round(clip_cpu, 1),
+        "tracks_clip_cpu_s": round(track_cpu, 2),
     }
     per_h = {
         "shell loop of `backcheck analyze`": n_runs / loop_s * 3600,
@@ -156,8 +170,14 @@ def main() -> int:
     for (name, rate), wall in zip(per_h.items(), walls, strict=True):
         print(f"| {name} | {wall:.1f} | {rate:.0f} | {rate / loop_rate:.2f} |")
     print(
-        f"per clip: pose pass + analysis {clip_work / n_runs:.2f} s of one core, re-score from "
-        f"track {track_work / n_runs:.3f} s ({track_work / clip_work * 100:.1f} % of it)"
+        f"per clip, wall s in a worker: pose pass + analysis {clip_work / n_runs:.2f}, re-score "
+        f"from track {track_work / n_runs:.3f} ({track_work / clip_work * 100:.1f} % of it)"
+    )
+    print(
+        f"per clip, CPU s: `backcheck analyze` process {_cpu_children / n_runs:.2f}, batch worker "
+        f"{clip_cpu / n_runs:.2f}, re-score {track_cpu / n_runs:.3f} "
+        f"({track_cpu / clip_cpu * 100:.1f} % of the batch's); per second of video: "
+        f"{_cpu_children / (video_s * args.rounds):.2f}, {clip_cpu / (video_s * args.rounds):.2f}"
     )
     result["clips_per_hour"] = {k: round(v) for k, v in per_h.items()}
     if args.json:

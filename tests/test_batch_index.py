@@ -29,6 +29,8 @@ def test_folders_and_manifests_become_jobs_keyed_by_content(tmp_path: Path) -> N
     a = _video(tmp_path / "in" / "a.mp4", b"AAAA")
     _video(tmp_path / "in" / "deeper" / "b.MOV", b"BBBB")
     (tmp_path / "in" / "notes.txt").write_text("not a video name")
+    _video(tmp_path / "in" / "a-0123456789" / "annotated.mp4")  # an earlier run's output
+    (tmp_path / "in" / "a-0123456789" / "report.json").write_text("{}")
     renamed = _video(tmp_path / "elsewhere" / "copy of a.mp4", b"AAAA")
     manifest = tmp_path / "in" / "list.csv"
     manifest.write_text(
