@@ -219,16 +219,32 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "batch", help="analyse many clips on Ray (local by default) into one folder with an index"
     )
     batch.add_argument("inputs", nargs="*", type=Path, help="videos, folders, CSV manifests")
-    batch.add_argument("--out", type=Path, required=True, help="output folder (index.csv)")
     batch.add_argument(
-        "--ray", default=None, help="join this Ray cluster (auto, HOST:PORT); default: start Ray"
+        "--out", type=Path, required=True, metavar="DIR", help="output folder (index.csv)"
     )
-    batch.add_argument("--workers", type=int, default=None, help="clips at once (default: cores)")
-    batch.add_argument("--exercise", choices=["auto", "hinge", "plank"], default="auto")
+    batch.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="join this Ray cluster (auto, HOST:PORT); default: start Ray here",
+    )
+    batch.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="clips at once (default: cores)"
+    )
+    batch.add_argument(
+        "--exercise",
+        choices=["auto", "hinge", "plank"],
+        default="auto",
+        help="auto: detect it (--from-tracks: as the first run was told)",
+    )
     batch.add_argument("--model", default="full", help="lite, full, heavy or a .task path")
     batch.add_argument("--profile", type=Path, default=None, help="client profile for all inputs")
     batch.add_argument(
-        "--from-tracks", type=Path, default=None, help="re-score the track.npz files under DIR"
+        "--from-tracks",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="re-score the report folders under DIR from their track.npz",
     )
     batch.add_argument("--quiet", action="store_true", help="no progress output")
 
