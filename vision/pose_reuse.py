@@ -66,6 +66,16 @@ def keep_estimators() -> None:
             _kept = {}
 
 
+def release_estimators() -> None:
+    """Close the kept models and stop keeping them (back to a model per call)."""
+    global _kept
+    with _lock:
+        kept, _kept = _kept or {}, None
+    for models in kept.values():
+        for model in models:
+            model.close()
+
+
 def kept_count() -> int:
     """How many loaded models this process holds for reuse."""
     with _lock:
