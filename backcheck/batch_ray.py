@@ -113,7 +113,14 @@ def analyze_on_ray(
     The video and its output folder must be on storage the cluster's nodes share (one
     gym server: its own disk). Raises `AnalysisError` for bad input, as locally.
     """
-    connect(address)
+    try:
+        connect(address)
+    except (ConnectionError, RuntimeError) as err:
+        logging.getLogger(__name__).error("cannot join Ray at %s: %s", address, err)
+        raise AnalysisError(
+            f"The shared analysis server (Ray at {address}) cannot be reached; "
+            "ask whoever runs it to start it, or unset BACKCHECK_RAY_ADDRESS."
+        ) from err
     say = progress or (lambda fraction, label: None)
     say(0.0, "sent to the shared server")
     ref = _analyze_task.remote(str(video), options)

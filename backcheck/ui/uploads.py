@@ -105,8 +105,13 @@ def run_analysis(video: Path, **options: Any) -> AnalysisResult:
     only waits, and trainers uploading at once are analysed on separate cores."""
     address = os.environ.get(RAY_ADDRESS_ENV, "").strip()
     if address:
-        from backcheck.batch_ray import analyze_on_ray
-
+        try:
+            from backcheck.batch_ray import analyze_on_ray
+        except ImportError as err:
+            raise AnalysisError(
+                f"{RAY_ADDRESS_ENV} is set but Ray is not installed on this server "
+                '(pip install "backcheck[scale]").'
+            ) from err
         return analyze_on_ray(address, video, **options)
     from backcheck.pipeline import analyze_video
 
