@@ -25,6 +25,9 @@ from backcheck.batch_inputs import Job, track_jobs, video_jobs
 
 # The index is rewritten at most this often during a run (the journal has every row).
 _INDEX_EVERY_S = 10.0
+# A worker's memory creeps up by a few MB a clip (445 -> 546 MB over 11 clips in
+# docs/batch.md); a fresh one every so many clips bounds it, for a 2 s model load.
+RECYCLE_AFTER = 50
 WORKER_PREFIX = "backcheck-batch-"
 
 
@@ -36,11 +39,13 @@ def run_batch(
     workers: int | None = None,
     address: str | None = None,
     on_row: Callable[[Row, int, int], None] | None = None,
+    recycle_after: int = RECYCLE_AFTER,
 ) -> list[Row]:
     """Run `jobs` on Ray into `out`; returns one row per job, in the jobs' order.
 
     Uses Ray as this process finds it: already connected, else joins `address`, else
     starts it here with `workers` cores. `on_row(row, done, total)` is called as rows come.
+    A worker is replaced by a fresh one after `recycle_after` clips.
     """
     out.mkdir(parents=True, exist_ok=True)
     index = BatchIndex(out)
@@ -53,6 +58,7 @@ def run_batch(
     def finish(i: int, row: Row) -> None:
         rows[i] = row
         index.add(row)
+        index.write(every_s=_INDEX_EVERY_S)
         if on_row is not None:
             on_row(row, len(rows), len(jobs))
 
@@ -69,12 +75,14 @@ def run_batch(
             first_of[(job.key, settings[i])] = i
             todo.append(i)
 
-    if todo:
-        _run_on_ray(jobs, todo, out, model, workers, address, settings, index, finish)
-    for first, same in copies.items():
-        for i in same:  # the same content under another name: analysed once
-            finish(i, replace(rows[first], input=jobs[i].input, client=jobs[i].client))
-    index.write()
+    try:
+        if todo:
+            _run_on_ray(jobs, todo, out, model, workers, address, settings, finish, recycle_after)
+        for first, same in copies.items():
+            for i in same:  # the same content under another name: analysed once
+                finish(i, replace(rows[first], input=jobs[i].input, client=jobs[i].client))
+    finally:
+        index.write()
     return [rows[i] for i in range(len(jobs))]
 
 
@@ -86,8 +94,8 @@ def _run_on_ray(
     workers: int | None,
     address: str | None,
     settings: dict[int, str],
-    index: BatchIndex,
     finish: Callable[[int, Row], None],
+    recycle_after: int,
 ) -> None:
     import ray
 
@@ -105,29 +113,30 @@ def _run_on_ray(
         # Re-scoring saved tracks needs no pose model.
         return cast(Any, ClipWorker).options(name=name).remote(model, load=needs_model)
 
-    idle: list[ray.actor.ActorHandle] = []
-    pending: dict[ray.ObjectRef, tuple[int, ray.actor.ActorHandle]] = {}
+    # Workers free for a clip, each with the clips it has done; clips in flight.
+    idle: list[tuple[ray.actor.ActorHandle, int]] = []
+    pending: dict[ray.ObjectRef, tuple[int, ray.actor.ActorHandle, int]] = {}
     try:
-        idle += [new_worker() for _ in range(min(workers or cluster_cpus(), len(todo)))]
+        idle += [(new_worker(), 0) for _ in range(min(workers or cluster_cpus(), len(todo)))]
         while todo or pending:
             while todo and idle:
-                actor, i = idle.pop(), todo.popleft()
-                pending[actor.run.remote(jobs[i], str(out), settings[i])] = (i, actor)
+                (actor, done), i = idle.pop(), todo.popleft()
+                pending[actor.run.remote(jobs[i], str(out), settings[i])] = (i, actor, done + 1)
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
             for ref in ready:
-                i, actor = pending.pop(ref)
+                i, actor, done = pending.pop(ref)
                 try:
                     row = ray.get(ref)
                 except ray.exceptions.RayError as err:
                     row = _failed_row(jobs[i], settings[i], err)
-                    ray.kill(actor, no_restart=True)  # out of restarts: start a fresh one
-                    actor = new_worker()
+                    done = recycle_after  # out of restarts: start a fresh one
+                if done >= recycle_after:  # whatever a long-lived process gathers, it drops
+                    ray.kill(actor, no_restart=True)
+                    actor, done = new_worker(), 0
                 finish(i, row)
-                idle.append(actor)
-            index.write(every_s=_INDEX_EVERY_S)
+                idle.append((actor, done))
     finally:
-        index.write()
-        for actor in idle + [a for _, a in pending.values()]:
+        for actor in [a for a, _ in idle] + [a for _, a, _ in pending.values()]:
             ray.kill(actor)
         if started:
             ray.shutdown()

@@ -43,6 +43,7 @@ class Row:
     video_s: float = 0.0  # length of the clip
     work_s: float = 0.0  # wall time the worker spent on it
     cpu_s: float = 0.0  # CPU time the worker's process spent on it (all its threads)
+    rss_mb: float = 0.0  # the worker process's resident memory after it
     out_dir: str = ""
     content_sha256: str = ""
     settings: str = ""

@@ -170,8 +170,9 @@ def test_from_tracks_reproduces_the_reports(
     out, _ = first_batch
     jobs = track_jobs(out)
     assert len(jobs) == 3
-    rows = run_batch(jobs, tmp_path / "rescored", workers=2)
+    rows = run_batch(jobs, tmp_path / "rescored", workers=2, recycle_after=1)
     assert [r.status for r in rows] == ["ok"] * 3
+    assert len({r.worker for r in rows}) == 3  # a fresh worker after each clip
     for job, row in zip(jobs, rows, strict=True):
         assert row.kind == "track" and row.work_s < 5.0
         old = json.loads((job.source / "report.json").read_text())
