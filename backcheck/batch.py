@@ -130,11 +130,13 @@ def _run_on_ray(
                 except ray.exceptions.RayError as err:
                     row = _failed_row(jobs[i], settings[i], err)
                     done = recycle_after  # out of restarts: start a fresh one
-                if done >= recycle_after:  # whatever a long-lived process gathers, it drops
-                    ray.kill(actor, no_restart=True)
-                    actor, done = new_worker(), 0
                 finish(i, row)
-                idle.append((actor, done))
+                if done < recycle_after:
+                    idle.append((actor, done))
+                    continue
+                ray.kill(actor, no_restart=True)  # what a long-lived process gathered goes
+                if todo:
+                    idle.append((new_worker(), 0))
     finally:
         for actor in [a for a, _ in idle] + [a for _, a, _ in pending.values()]:
             ray.kill(actor)
