@@ -224,10 +224,14 @@ def _clock(s: float) -> str:
     return f"{m // 60}:{m % 60:02d}:{sec:02d}" if m >= 60 else f"{m}:{sec:02d}"
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The `batch` subcommand's arguments."""
+def add_parser(
+    sub: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser] | None = None
+) -> None:
+    """The `batch` subcommand's arguments (`parents`: the options every subcommand has)."""
     batch = sub.add_parser(
-        "batch", help="analyse many clips on Ray (local by default) into one folder with an index"
+        "batch",
+        parents=parents or [],
+        help="analyse many clips on Ray (local by default) into one folder with an index",
     )
     batch.add_argument("inputs", nargs="*", type=Path, help="videos, folders, CSV manifests")
     batch.add_argument(

@@ -75,7 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     from backcheck.batch import add_parser as add_batch_parser
 
-    add_batch_parser(sub)
+    add_batch_parser(sub, parents=[common])
     return parser
 
 
