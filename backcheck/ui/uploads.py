@@ -5,6 +5,7 @@ the call; a name from an upload is only ever a label, never part of a path."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import unicodedata
@@ -25,6 +26,7 @@ MAX_NAME = 80
 # The setup of a lift: its neutral is looked for in this many first seconds.
 SETUP_S = 5.0
 _CHUNK = 1 << 20
+RAY_ADDRESS_ENV = "BACKCHECK_RAY_ADDRESS"
 
 Progress = Callable[[float, str], None]
 
@@ -87,16 +89,33 @@ def _analyse_spooled(
 
     Returns the sanitised display name and the result; errors name the uploaded file.
     """
-    from backcheck.pipeline import analyze_video
-
     display = safe_filename(name)
     upload = staging / f"upload{video_suffix(name)}"
     if spool(data, upload) == 0:
         raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
     with _named_errors(upload, display):
-        result = analyze_video(upload, out_dir=staging, display_name=display, **options)
+        result = run_analysis(upload, out_dir=staging, display_name=display, **options)
     upload.unlink()
     return display, result
+
+
+def run_analysis(video: Path, **options: Any) -> AnalysisResult:
+    """`analyze_video` here, or on the shared Ray cluster when `BACKCHECK_RAY_ADDRESS` is
+    set (`auto`, or HOST:PORT of the gym server's Ray head): then the app's own process
+    only waits, and trainers uploading at once are analysed on separate cores."""
+    address = os.environ.get(RAY_ADDRESS_ENV, "").strip()
+    if address:
+        try:
+            from backcheck.batch_ray import analyze_on_ray
+        except ImportError as err:
+            raise AnalysisError(
+                f"{RAY_ADDRESS_ENV} is set but Ray is not installed on this server "
+                '(pip install "backcheck[scale]").'
+            ) from err
+        return analyze_on_ray(address, video, **options)
+    from backcheck.pipeline import analyze_video
+
+    return analyze_video(video, **options)
 
 
 def analyse_upload(
@@ -111,13 +130,12 @@ def analyse_upload(
 ) -> SessionSummary:
     """Analyse an uploaded video for `client` and save it as a session.
 
-    Raises `AnalysisError` (one-line reason) for anything wrong with the upload; nothing is
-    saved then and no file is left behind.
+    Raises `AnalysisError` (one-line reason) for anything wrong with the upload, and
+    `HistoryError` when the disk is full; nothing is saved then and no file is left behind.
     """
     from backcheck.ui.printable import moment_frames, report_html
 
-    staging = store.new_staging_dir()
-    try:
+    with store.staged() as staging:
         _, result = _analyse_spooled(
             staging,
             name,
@@ -136,9 +154,6 @@ def analyse_upload(
         )
         (staging / "report.html").write_text(html, "utf-8")
         return store.save_session(client.id, result.report, staging, client.profile)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def neutral_from_clip(
