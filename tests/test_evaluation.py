@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backcheck.evaluate import HINGE_FLAGS, evaluate_hinge, format_hinge
+from backcheck.evaluation.hinge import HINGE_FLAGS, evaluate_hinge, format_hinge
 from metrics.track import PoseTrack
 
 TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
@@ -62,13 +62,13 @@ def test_scores_reps_flags_and_views(tmp_path: Path) -> None:
 
 
 def test_the_command_writes_markdown_with_its_command_line(tmp_path: Path) -> None:
-    from backcheck.evaluate import evaluate_command
+    from backcheck.evaluation.command import evaluate_command
 
     clips = _clips(tmp_path, [_row("posereader_bad", "side", "", spine_flexion="marked")])
     out = tmp_path / "docs" / "evaluation.md"
-    assert evaluate_command(clips, None, out, "full", source=_source) == 0
+    assert evaluate_command(clips, None, out, "full", source=_source, transforms=[]) == 0
     text = out.read_text(encoding="utf-8")
-    assert f"`backcheck evaluate --clips {clips} --out {out}`" in text
+    assert f"`backcheck evaluate --clips {clips} --transforms none --out {out}`" in text
     assert "| posereader_bad | side → side, judged | -/1 | hit (marked) |" in text
     assert "## Plank clips" in text
 
@@ -76,7 +76,7 @@ def test_the_command_writes_markdown_with_its_command_line(tmp_path: Path) -> No
 def test_a_folder_without_clips_csv_is_a_clean_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from backcheck.evaluate import evaluate_command
+    from backcheck.evaluation.command import evaluate_command
 
     assert evaluate_command(tmp_path, None, None, "full") == 1
     assert "no clips.csv" in capsys.readouterr().err
@@ -84,6 +84,6 @@ def test_a_folder_without_clips_csv_is_a_clean_error(
 
 @pytest.mark.parametrize("label", ["mild", "marked", "yes"])
 def test_positive_labels(label: str) -> None:
-    from backcheck.evaluate import POSITIVE
+    from backcheck.evaluation.labels import POSITIVE
 
     assert label in POSITIVE

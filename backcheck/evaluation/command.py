@@ -1,0 +1,220 @@
+"""The `backcheck evaluate` command: every table, the issue's checks, and the markdown file.
+
+Tracks come from the cache (`tracks.TrackCache`): the first run makes them (the pose pass
+over each clip and each transformed copy: many minutes), later runs only re-run the rules.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from backcheck.evaluation.hinge import HingeRow, evaluate_hinge, format_hinge, pct
+from backcheck.evaluation.invariance import (
+    TARGET,
+    TransformResult,
+    check_invariance,
+    format_invariance,
+)
+from backcheck.evaluation.labels import default_clips_dir, read_labels
+from backcheck.evaluation.loso import TARGET as LOSO_TARGET
+from backcheck.evaluation.loso import Decision, format_loso, leave_one_source_out, summarise
+from backcheck.evaluation.plank import evaluate_plank, format_plank_table
+from backcheck.evaluation.tracks import Analyses, TrackCache, default_tracks_dir
+from metrics.errors import AnalysisError
+from metrics.track import PoseTrack
+
+# The documented physiological ranges of flag values, when 13a's table exists as data.
+RANGES_FILE = Path(__file__).resolve().parents[2] / "metrics" / "ranges.toml"
+ALL_TRANSFORMS = ("mirror", "small480", "rotated", "fps30")
+
+
+def _range_table(path: Path) -> dict[str, tuple[float, float]] | None:
+    """flag code → (low, high) from a TOML table, or None when there is no such file.
+
+    Accepts ``[code]``, ``[flags.code]`` or ``[ranges.code]`` tables with ``min``/``max``
+    or ``low``/``high``."""
+    if not path.exists():
+        return None
+    data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
+    out: dict[str, tuple[float, float]] = {}
+    tables = [data, data.get("flags", {}), data.get("ranges", {})]
+    for table in tables:
+        for code, spec in table.items():
+            if not isinstance(spec, dict):
+                continue
+            lo = spec.get("min", spec.get("low"))
+            hi = spec.get("max", spec.get("high"))
+            if isinstance(lo, int | float) and isinstance(hi, int | float):
+                out[code] = (float(lo), float(hi))
+    return out
+
+
+def _values_out_of_range(
+    analyses: Analyses, clips: list[Path], ranges: dict[str, tuple[float, float]]
+) -> list[str]:
+    out = []
+    for clip in clips:
+        a = analyses(clip)
+        if isinstance(a, AnalysisError):
+            continue
+        for f in a.result.flags:
+            lo, hi = ranges.get(f.code, (float("-inf"), float("inf")))
+            if not lo <= f.value <= hi:
+                out.append(f"{clip.stem} {f.code} {f.value:g} (range {lo:g} to {hi:g})")
+    return out
+
+
+def _couldnt_judge(rows: list[HingeRow]) -> list[str]:
+    out = []
+    for r in rows:
+        if not r.judgeable:
+            out.append(f"{r.clip}: every form flag: {r.reason or '(no reason given)'}")
+            continue
+        for f in r.flags:
+            if f.outcome == "not_judged":
+                out.append(f"{r.clip}: {f.code}: {f.reason or '(no reason given)'}")
+    return out
+
+
+def _checks(
+    invariance: list[TransformResult],
+    decisions: list[Decision],
+    ranges: dict[str, tuple[float, float]] | None,
+    out_of_range: list[str],
+    unjudged: list[str],
+) -> list[str]:
+    def yes(ok: bool) -> str:
+        return "**yes**" if ok else "**no**"
+
+    lines = []
+    for r in invariance:
+        lines.append(
+            f"- {r.transform}: verdict unchanged on {pct(r.unchanged, len(r.compared))} "
+            f"(target ≥{TARGET:.0%}): {yes(r.share >= TARGET)}"
+        )
+    for code, name in (("spine_flexion", "rounding"), ("spine_extension", "over-extension")):
+        s = summarise(decisions, code)
+        lines.append(
+            f"- leave-one-source-out {name}: marked caught {pct(*s.marked)}, "
+            f"none passed {pct(*s.negative)}, couldn't judge {s.not_judged} "
+            f"(target ≥{LOSO_TARGET:.0%} each): {yes(s.meets_target())}"
+        )
+    if ranges is None:
+        lines.append(
+            f"- flag values within the documented ranges: not checked, no range table "
+            f"({RANGES_FILE.relative_to(RANGES_FILE.parents[1])}) in this tree"
+        )
+    else:
+        lines.append(
+            f"- flag values within the documented ranges: {yes(not out_of_range)}"
+            + (f" (outside: {'; '.join(out_of_range)})" if out_of_range else "")
+        )
+    missing = [u for u in unjudged if u.endswith("(no reason given)")]
+    lines.append(
+        f"- every \"couldn't judge\" given with its reason: {yes(not missing)} "
+        f"({len(unjudged) - len(missing)}/{len(unjudged)})"
+    )
+    return lines
+
+
+def run(
+    clips_dir: Path,
+    source: Callable[..., PoseTrack],
+    transforms: Sequence[str] = ALL_TRANSFORMS,
+) -> str:
+    """The whole evaluation as markdown: checks, hinge, plank, invariance, LOSO."""
+    analyses = Analyses(source)
+    hinge = evaluate_hinge(clips_dir, analyses)
+    plank = evaluate_plank(clips_dir, analyses)
+    clips = [clips_dir / r["file"] for r in read_labels(clips_dir / "clips.csv")]
+    invariance = check_invariance(clips, list(transforms), analyses) if transforms else []
+    decisions = leave_one_source_out(clips_dir, analyses)
+    ranges = _range_table(RANGES_FILE)
+    out_of_range = _values_out_of_range(analyses, clips, ranges) if ranges else []
+    unjudged = _couldnt_judge(hinge)
+    parts = ["## Checks (the issue's targets)", ""]
+    parts += _checks(invariance, decisions, ranges, out_of_range, unjudged)
+    parts += ["", "## Hinge clips", "", format_hinge(hinge), ""]
+    if unjudged:
+        parts += ["Couldn't judge, with the reason given:", ""]
+        parts += [f"- {u}" for u in unjudged] + [""]
+    parts += ["## Plank clips", "", "```", format_plank_table(plank), "```", ""]
+    if invariance:
+        parts += ["## Invariance", "", format_invariance(invariance), ""]
+    parts += [
+        "## Leave-one-source-out",
+        "",
+        "Each source's hinge clips analysed with thresholds chosen on the other sources' "
+        "clips only (rule: docs/evaluation-thresholds.md). Thresholds chosen, per held-out "
+        "source:",
+        "",
+        format_loso(decisions),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def evaluate_command(
+    clips: Path | None,
+    tracks: Path | None,
+    out: Path | None,
+    model: str,
+    source: Callable[..., PoseTrack] | None = None,
+    transforms: Sequence[str] | None = None,
+) -> int:
+    """`backcheck evaluate`: print the evaluation and write it to `out` (markdown).
+
+    `source` overrides where tracks come from (tests); `transforms` limits the invariance
+    copies (default: all; empty: none)."""
+    clips_dir = clips or default_clips_dir()
+    if not (clips_dir / "clips.csv").exists():
+        print(f"backcheck: no clips.csv in {clips_dir}", file=sys.stderr)
+        return 1
+    chosen = ALL_TRANSFORMS if transforms is None else tuple(transforms)
+    unknown = [t for t in chosen if t not in ALL_TRANSFORMS]
+    if unknown:
+        print(
+            f"backcheck: unknown transform {', '.join(unknown)}; "
+            f"choose from {', '.join(ALL_TRANSFORMS)} or none",
+            file=sys.stderr,
+        )
+        return 2
+    get = source or TrackCache(tracks or default_tracks_dir(), model)
+    started = time.monotonic()
+    try:
+        body = run(clips_dir, get, chosen)
+    except AnalysisError as err:
+        print(f"backcheck: {err}", file=sys.stderr)
+        return 1
+    took = time.monotonic() - started
+    options: list[tuple[str, object]] = [("--clips", clips), ("--tracks", tracks)]
+    if transforms is not None and tuple(transforms) != ALL_TRANSFORMS:
+        options.append(("--transforms", ",".join(transforms) or "none"))
+    if model != "full":
+        options.append(("--model", model))
+    options.append(("--out", out))
+    command = "backcheck evaluate" + "".join(
+        f" {flag} {value}" for flag, value in options if value is not None
+    )
+    text = (
+        "# Evaluation on the labelled clips\n\n"
+        f"Made with `{command}` (from the repository root). Tracks come from the pose "
+        f"pass over each clip and each transformed copy (model `{model}`, as `backcheck "
+        "analyze` runs it), cached per (clip, transform, model) in `--tracks DIR` "
+        "(default ~/.cache/backcheck/eval-tracks), so a re-run after a rule change only "
+        "re-runs the rules. Labels: ../shared/data/clips.csv. A flag counts as raised on a "
+        "clip when any rep has it; labels mild/marked/yes are positives, none/no "
+        "negatives, unclear/blank unscored; clips whose view is not judgeable abstain from "
+        "form flags.\n\n" + body
+    )
+    print(text)
+    print(f"(evaluated in {took:.0f} s)", file=sys.stderr)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return 0
