@@ -87,3 +87,25 @@ def test_positive_labels(label: str) -> None:
     from backcheck.evaluation.labels import POSITIVE
 
     assert label in POSITIVE
+
+
+def test_flag_values_outside_the_range_table_are_listed(tmp_path: Path) -> None:
+    from backcheck.evaluation.command import _range_table, _values_out_of_range
+    from backcheck.evaluation.tracks import Analyses
+
+    table = tmp_path / "ranges.toml"
+    table.write_text(
+        '[flags.spine_extension]\nmin = -90.0\nmax = 12.0\nmetric = "spine_extension_deg"\n'
+        "[flags.spine_flexion]\nmin = -70.0\nmax = 125.0\n",
+        encoding="utf-8",
+    )
+    ranges = _range_table(table)
+    assert ranges is not None and set(ranges) == {"spine_extension", "spine_flexion"}
+    assert ranges["spine_extension"].metric == "spine_extension_deg"
+    assert _range_table(tmp_path / "missing.toml") is None
+    clips = [Path(f"clips/x/{s}.mp4") for s in ("yfgd_good_02", "0016r_1")]
+    out = _values_out_of_range(Analyses(_source), clips, ranges)
+    # yfgd_good_02 leans back well past 12 deg at lockout: its flag and its rep metric
+    assert any(o.startswith("yfgd_good_02 spine_extension ") for o in out), out
+    assert any(o.startswith("yfgd_good_02 rep 1 spine_extension_deg ") for o in out), out
+    assert not any(o.startswith("0016r_1") for o in out), out

@@ -10,6 +10,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,44 +29,56 @@ from backcheck.evaluation.tracks import Analyses, TrackCache, default_tracks_dir
 from metrics.errors import AnalysisError
 from metrics.track import PoseTrack
 
-# The documented physiological ranges of flag values, when 13a's table exists as data.
+# What a body can do, per flag (docs/ranges.md), as data; the check is skipped without it.
 RANGES_FILE = Path(__file__).resolve().parents[2] / "metrics" / "ranges.toml"
 ALL_TRANSFORMS = ("mirror", "small480", "rotated", "fps30")
 
 
-def _range_table(path: Path) -> dict[str, tuple[float, float]] | None:
-    """flag code → (low, high) from a TOML table, or None when there is no such file.
+@dataclass(frozen=True)
+class Range:
+    """What a body can do for one flag (metrics/ranges.toml), and the rep metric carrying it."""
 
-    Accepts ``[code]``, ``[flags.code]`` or ``[ranges.code]`` tables with ``min``/``max``
-    or ``low``/``high``."""
+    low: float
+    high: float
+    metric: str | None
+
+
+def _range_table(path: Path) -> dict[str, Range] | None:
+    """flag code → `Range` from ``[flags.<code>]`` tables with ``min``/``max`` (and an
+    optional ``metric``), or None when there is no such file."""
     if not path.exists():
         return None
     data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-    out: dict[str, tuple[float, float]] = {}
-    tables = [data, data.get("flags", {}), data.get("ranges", {})]
-    for table in tables:
-        for code, spec in table.items():
-            if not isinstance(spec, dict):
-                continue
-            lo = spec.get("min", spec.get("low"))
-            hi = spec.get("max", spec.get("high"))
-            if isinstance(lo, int | float) and isinstance(hi, int | float):
-                out[code] = (float(lo), float(hi))
+    out = {}
+    for code, spec in data.get("flags", {}).items():
+        lo, hi = spec.get("min"), spec.get("max")
+        if isinstance(lo, int | float) and isinstance(hi, int | float):
+            metric = spec.get("metric")
+            out[code] = Range(float(lo), float(hi), metric if isinstance(metric, str) else None)
     return out
 
 
 def _values_out_of_range(
-    analyses: Analyses, clips: list[Path], ranges: dict[str, tuple[float, float]]
+    analyses: Analyses, clips: list[Path], ranges: dict[str, Range]
 ) -> list[str]:
+    """Every flag value, and every rep metric that carries a flag, outside its range."""
     out = []
     for clip in clips:
         a = analyses(clip)
         if isinstance(a, AnalysisError):
             continue
         for f in a.result.flags:
-            lo, hi = ranges.get(f.code, (float("-inf"), float("inf")))
-            if not lo <= f.value <= hi:
-                out.append(f"{clip.stem} {f.code} {f.value:g} (range {lo:g} to {hi:g})")
+            r = ranges.get(f.code)
+            if r is not None and not r.low <= f.value <= r.high:
+                out.append(f"{clip.stem} {f.code} {f.value:g} (range {r.low:g} to {r.high:g})")
+        for rep in a.result.reps:
+            for code, r in ranges.items():
+                v = rep.metrics.get(r.metric) if r.metric else None
+                if v is not None and not r.low <= v <= r.high:
+                    out.append(
+                        f"{clip.stem} rep {rep.index} {r.metric} {v:g} "
+                        f"(range of {code} {r.low:g} to {r.high:g})"
+                    )
     return out
 
 
@@ -84,7 +97,7 @@ def _couldnt_judge(rows: list[HingeRow]) -> list[str]:
 def _checks(
     invariance: list[TransformResult],
     decisions: list[Decision],
-    ranges: dict[str, tuple[float, float]] | None,
+    ranges: dict[str, Range] | None,
     out_of_range: list[str],
     unjudged: list[str],
 ) -> list[str]:
