@@ -224,14 +224,18 @@ def format_loso(decisions: list[Decision]) -> str:
         lines.append(f"| {source} | {n} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(
-        "| flag | marked/yes caught | mild caught | none/no passed | couldn't judge |"
+        "| flag | marked/yes caught | mild caught | none/no passed | couldn't judge "
+        "| closest raise | closest pass |"
     )
-    lines.append("|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|")
     for code in HINGE_FLAGS:
         s = summarise(decisions, code)
+        margins = [d.margin for d in decisions if d.code == code and d.raised is not None]
+        up = min((m for m in margins if m is not None and m >= 0), default=None)
+        down = max((m for m in margins if m is not None and m < 0), default=None)
         lines.append(
             f"| {code} | {pct(*s.marked)} | {pct(*s.mild)} | {pct(*s.negative)} | "
-            f"{s.not_judged} |"
+            f"{s.not_judged} | {_num(up, True)} | {_num(down, True)} |"
         )
     lines.append("")
     lines.append("Every decision, with its margin (score − threshold, in the flag's unit):")
