@@ -14,12 +14,13 @@ TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
 FIELDS = ["file", "kind", "view", "reps", *HINGE_FLAGS]
 
 
-def _clips(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+def _clips(tmp_path: Path, rows: list[dict[str, str]], fields: list[str] = FIELDS) -> Path:
+    """A clips.csv of `rows` (only `fields`) in `tmp_path`."""
     with open(tmp_path / "clips.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         for r in rows:
-            w.writerow({k: r.get(k, "") for k in FIELDS})
+            w.writerow({k: r.get(k, "") for k in fields})
     return tmp_path
 
 

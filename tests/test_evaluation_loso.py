@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from backcheck.evaluation.loso import choose_threshold, leave_one_source_out, summarise
 from backcheck.evaluation.tracks import Analyses, TrackCache, track_name
 from backcheck.evaluation.verdict import Verdict, differences
+from tests.test_evaluation import _clips
 
 TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
 FIELDS = ["file", "source", "kind", "view", "reps", "spine_flexion", "spine_extension"]
@@ -52,15 +52,6 @@ def test_a_read_only_cache_says_which_track_is_missing(tmp_path: Path) -> None:
         cache(Path("clips/x/0016c_1.mp4"), "mirror")
 
 
-def _clips(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
-    with open(tmp_path / "clips.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in FIELDS})
-    return tmp_path
-
-
 def _row(stem: str, source: str, view: str = "side", **labels: str) -> dict[str, str]:
     return {
         "file": f"clips/x/{stem}.mp4",
@@ -82,7 +73,7 @@ def test_each_source_is_scored_with_thresholds_chosen_without_it(tmp_path: Path)
         _row("yfgd_bad_02", "yf", spine_flexion="mild", spine_extension="none"),
     ]
     decisions = leave_one_source_out(
-        _clips(tmp_path, rows), Analyses(TrackCache(TRACKS, make=False))
+        _clips(tmp_path, rows, FIELDS), Analyses(TrackCache(TRACKS, make=False))
     )
     by = {(d.clip, d.code): d for d in decisions}
     assert {d.source for d in decisions} == {"tby", "pr", "yf"}
