@@ -53,6 +53,11 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="invariance copies, comma-separated: mirror,small480,rotated,fps30 (all) or none",
     )
+    ev.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="leave out (and list) transformed copies whose track is not cached yet",
+    )
     return parser
 
 
@@ -75,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.transforms is not None:
             names = [t.strip() for t in args.transforms.split(",") if t.strip()]
             transforms = [] if names == ["none"] else names
-        return evaluate_command(args.clips, args.tracks, args.out, args.model, None, transforms)
+        return evaluate_command(
+            args.clips, args.tracks, args.out, args.model, None, transforms, args.cached_only
+        )
     return 2
 
 

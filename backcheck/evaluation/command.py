@@ -25,7 +25,7 @@ from backcheck.evaluation.labels import default_clips_dir, read_labels
 from backcheck.evaluation.loso import TARGET as LOSO_TARGET
 from backcheck.evaluation.loso import Decision, format_loso, leave_one_source_out, summarise
 from backcheck.evaluation.plank import evaluate_plank, format_plank_table
-from backcheck.evaluation.tracks import Analyses, TrackCache, default_tracks_dir
+from backcheck.evaluation.tracks import ORIGINAL, Analyses, TrackCache, default_tracks_dir
 from metrics.errors import AnalysisError
 from metrics.track import PoseTrack
 
@@ -106,9 +106,12 @@ def _checks(
 
     lines = []
     for r in invariance:
+        verdict = yes(bool(r.compared) and r.share >= TARGET)
+        if r.missing:
+            verdict = f"**incomplete**: {len(r.missing)} clips not compared (no cached track)"
         lines.append(
             f"- {r.transform}: verdict unchanged on {pct(r.unchanged, len(r.compared))} "
-            f"(target ≥{TARGET:.0%}): {yes(r.share >= TARGET)}"
+            f"(target ≥{TARGET:.0%}): {verdict}"
         )
     for code, name in (("spine_flexion", "rounding"), ("spine_extension", "over-extension")):
         s = summarise(decisions, code)
@@ -133,6 +136,18 @@ def _checks(
         f"({len(unjudged) - len(missing)}/{len(unjudged)})"
     )
     return lines
+
+
+class _CachedCopies:
+    """A track cache that makes the clips' own tracks but never a transformed copy's."""
+
+    def __init__(self, cache: TrackCache) -> None:
+        self.cache = cache
+
+    def __call__(self, clip: Path, transform: str = ORIGINAL) -> PoseTrack:
+        if transform != ORIGINAL and not self.cache.has(clip, transform):
+            raise FileNotFoundError(f"no cached track {self.cache.path(clip, transform)}")
+        return self.cache(clip, transform)
 
 
 def run(
@@ -179,11 +194,13 @@ def evaluate_command(
     model: str,
     source: Callable[..., PoseTrack] | None = None,
     transforms: Sequence[str] | None = None,
+    cached_only: bool = False,
 ) -> int:
     """`backcheck evaluate`: print the evaluation and write it to `out` (markdown).
 
     `source` overrides where tracks come from (tests); `transforms` limits the invariance
-    copies (default: all; empty: none)."""
+    copies (default: all; empty: none). With `cached_only`, a transformed copy whose track
+    is not in the cache is left out of the invariance table (and listed) instead of made."""
     clips_dir = clips or default_clips_dir()
     if not (clips_dir / "clips.csv").exists():
         print(f"backcheck: no clips.csv in {clips_dir}", file=sys.stderr)
@@ -198,6 +215,8 @@ def evaluate_command(
         )
         return 2
     get = source or TrackCache(tracks or default_tracks_dir(), model)
+    if cached_only and isinstance(get, TrackCache):
+        get = _CachedCopies(get)
     started = time.monotonic()
     try:
         body = run(clips_dir, get, chosen)
@@ -208,11 +227,13 @@ def evaluate_command(
     options: list[tuple[str, object]] = [("--clips", clips), ("--tracks", tracks)]
     if transforms is not None and tuple(transforms) != ALL_TRANSFORMS:
         options.append(("--transforms", ",".join(transforms) or "none"))
+    if cached_only:
+        options.append(("--cached-only", ""))
     if model != "full":
         options.append(("--model", model))
     options.append(("--out", out))
     command = "backcheck evaluate" + "".join(
-        f" {flag} {value}" for flag, value in options if value is not None
+        f" {flag} {value}".rstrip() for flag, value in options if value is not None
     )
     text = (
         "# Evaluation on the labelled clips\n\n"

@@ -7,7 +7,7 @@ For each transform and each labelled clip it applies to, the verdict of the copy
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backcheck.evaluation.hinge import pct
@@ -33,6 +33,7 @@ class TransformResult:
     transform: str
     compared: list[str]
     changes: list[Change]
+    missing: list[str] = field(default_factory=list)  # no cached track (--cached-only)
 
     @property
     def unchanged(self) -> int:
@@ -53,18 +54,22 @@ def check_invariance(
     fps = {clip: probe(clip).fps for clip in clips} if "fps30" in transforms else {}
     out = []
     for transform in transforms:
-        compared, changes = [], []
+        compared, changes, missing = [], [], []
         for clip in clips:
             if transform == "fps30" and not applies(transform, fps[clip]):
                 continue
             before = Verdict.of(analyses(clip))
-            after = Verdict.of(analyses(clip, transform))
+            try:
+                after = Verdict.of(analyses(clip, transform))
+            except FileNotFoundError:
+                missing.append(clip.stem)
+                continue
             compared.append(clip.stem)
             what = differences(before, after)
             if what:
                 change = Change(clip.stem, transform, before.summary(), after.summary(), what)
                 changes.append(change)
-        out.append(TransformResult(transform, compared, changes))
+        out.append(TransformResult(transform, compared, changes, missing))
     return out
 
 
@@ -87,6 +92,13 @@ def format_invariance(results: list[TransformResult]) -> str:
         f"and a plank hold's ends within {HOLD_TOLERANCE_S:g} s. fps30 applies only to clips "
         "filmed at 45 fps or more."
     )
+    for r in results:
+        if r.missing:
+            lines.append("")
+            lines.append(
+                f"{r.transform}: not compared, no cached track ({len(r.missing)} clips): "
+                + ", ".join(r.missing)
+            )
     changes = [c for r in results for c in r.changes]
     if changes:
         lines.append("")
