@@ -110,3 +110,36 @@ def test_flag_values_outside_the_range_table_are_listed(tmp_path: Path) -> None:
     assert any(o.startswith("yfgd_good_02 spine_extension ") for o in out), out
     assert any(o.startswith("yfgd_good_02 rep 1 spine_extension_deg ") for o in out), out
     assert not any(o.startswith("0016r_1") for o in out), out
+
+
+def test_cached_copies_are_compared_and_missing_ones_listed(tmp_path: Path) -> None:
+    import shutil
+
+    from backcheck.evaluation.command import evaluate_command
+
+    clips = _clips(
+        tmp_path,
+        [
+            _row("posereader_bad", "side", "", spine_flexion="marked"),
+            _row("yfgd_good_02", "side", "1", spine_extension="marked"),
+        ],
+    )
+    tracks = tmp_path / "tracks"
+    tracks.mkdir()
+    for stem in ("posereader_bad", "yfgd_good_02"):
+        shutil.copy(TRACKS / f"{stem}.npz", tracks / f"{stem}.npz")
+    # a "mirror" track identical to the clip's own: the verdict cannot change
+    shutil.copy(TRACKS / "posereader_bad.npz", tracks / "posereader_bad.mirror.npz")
+    out = tmp_path / "evaluation.md"
+    code = evaluate_command(clips, tracks, out, "full", transforms=["mirror"], cached_only=True)
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    assert f"--tracks {tracks} --transforms mirror --cached-only --out {out}`" in text
+    assert "| mirror | 1 | 1/1 (100%) | - |" in text
+    assert "mirror: not compared, no cached track (1 clips): yfgd_good_02" in text
+    assert "- mirror: verdict unchanged on 1/1 (100%) (target ≥95%): **incomplete**" in text
+    assert sorted(p.name for p in tracks.iterdir()) == [
+        "posereader_bad.mirror.npz",
+        "posereader_bad.npz",
+        "yfgd_good_02.npz",
+    ]
