@@ -87,6 +87,15 @@ def format_invariance(results: list[TransformResult]) -> str:
         )
     lines.append("")
     lines.append(
+        "The copies (vision/transforms.py): mirror, left and right swapped; small480, long "
+        "side 480 px at libx264 CRF 35; rotated, the pixels stored turned 90° with the MP4 "
+        "display matrix turning them back (so it shows the clip itself, re-encoded); fps30, "
+        "every other frame. The copies other than small480 are re-encoded at CRF 18 at the "
+        "clip's own size, so a change under rotated is the pose pass's sensitivity to "
+        "re-encoding noise."
+    )
+    lines.append("")
+    lines.append(
         f"Unchanged means the same exercise, view judgeability, rep count, flag codes on each "
         f"rep and checks not judged, each flag's value within ±{VALUE_TOLERANCE:g} (deg or %) "
         f"and a plank hold's ends within {HOLD_TOLERANCE_S:g} s. fps30 applies only to clips "
