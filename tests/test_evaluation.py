@@ -121,7 +121,8 @@ def test_cached_copies_are_compared_and_missing_ones_listed(tmp_path: Path) -> N
         tmp_path,
         [
             _row("posereader_bad", "side", "", spine_flexion="marked"),
-            _row("yfgd_good_02", "side", "1", spine_extension="marked"),
+                _row("yfgd_good_02", "side", "1", spine_extension="marked"),
+            _row("posereader_good", "side", "1", spine_flexion="none"),
         ],
     )
     tracks = tmp_path / "tracks"
@@ -130,16 +131,22 @@ def test_cached_copies_are_compared_and_missing_ones_listed(tmp_path: Path) -> N
         shutil.copy(TRACKS / f"{stem}.npz", tracks / f"{stem}.npz")
     # a "mirror" track identical to the clip's own: the verdict cannot change
     shutil.copy(TRACKS / "posereader_bad.npz", tracks / "posereader_bad.mirror.npz")
+    # and one whose "mirror" is another lift: a changed verdict, named
+    shutil.copy(TRACKS / "posereader_good.npz", tracks / "posereader_good.npz")
+    shutil.copy(TRACKS / "posereader_bad.npz", tracks / "posereader_good.mirror.npz")
     out = tmp_path / "evaluation.md"
     code = evaluate_command(clips, tracks, out, "full", transforms=["mirror"], cached_only=True)
     assert code == 0
     text = out.read_text(encoding="utf-8")
     assert f"--tracks {tracks} --transforms mirror --cached-only --out {out}`" in text
-    assert "| mirror | 1 | 1/1 (100%) | - |" in text
+    assert "| mirror | 2 | 1/2 (50%) | posereader_good |" in text
+    assert "- mirror, posereader_good: rep 1 gains spine_flexion (1 reps → 1 reps: " in text
     assert "mirror: not compared, no cached track (1 clips): yfgd_good_02" in text
-    assert "- mirror: verdict unchanged on 1/1 (100%) (target ≥95%): **incomplete**" in text
+    assert "- mirror: verdict unchanged on 1/2 (50%) (target ≥95%): **incomplete**" in text
     assert sorted(p.name for p in tracks.iterdir()) == [
         "posereader_bad.mirror.npz",
         "posereader_bad.npz",
+        "posereader_good.mirror.npz",
+        "posereader_good.npz",
         "yfgd_good_02.npz",
     ]

@@ -11,6 +11,7 @@ import time
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from metrics.errors import AnalysisError
 from metrics.track import PoseTrack
 
 # What a body can do, per flag (docs/ranges.md), as data; the check is skipped without it.
-RANGES_FILE = Path(__file__).resolve().parents[2] / "metrics" / "ranges.toml"
+RANGES_FILE = Path(str(resources.files("metrics").joinpath("ranges.toml")))
 ALL_TRANSFORMS = ("mirror", "small480", "rotated", "fps30")
 
 
@@ -122,8 +123,8 @@ def _checks(
         )
     if ranges is None:
         lines.append(
-            f"- flag values within the documented ranges: not checked, no range table "
-            f"({RANGES_FILE.relative_to(RANGES_FILE.parents[1])}) in this tree"
+            "- flag values within the documented ranges: not checked, no range table "
+            "(metrics/ranges.toml) in this tree"
         )
     else:
         lines.append(
