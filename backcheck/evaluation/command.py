@@ -25,7 +25,7 @@ from backcheck.evaluation.invariance import (
 from backcheck.evaluation.labels import default_clips_dir, read_labels
 from backcheck.evaluation.loso import TARGET as LOSO_TARGET
 from backcheck.evaluation.loso import Decision, format_loso, leave_one_source_out, summarise
-from backcheck.evaluation.plank import evaluate_plank, format_plank_table
+from backcheck.evaluation.plank import PlankRow, evaluate_plank, format_plank_table
 from backcheck.evaluation.tracks import ORIGINAL, Analyses, TrackCache, default_tracks_dir
 from metrics.errors import AnalysisError
 from metrics.track import PoseTrack
@@ -83,8 +83,13 @@ def _values_out_of_range(
     return out
 
 
-def _couldnt_judge(rows: list[HingeRow]) -> list[str]:
-    out = []
+def _couldnt_judge(rows: list[HingeRow], planks: list[PlankRow]) -> list[str]:
+    """Every clip and check that could not be judged, with the reason given."""
+    out = [
+        f"{p.clip}: the plank line: {p.reason or '(no reason given)'}"
+        for p in planks
+        if not p.judgeable
+    ]
     for r in rows:
         if not r.judgeable:
             out.append(f"{r.clip}: every form flag: {r.reason or '(no reason given)'}")
@@ -165,14 +170,14 @@ def run(
     decisions = leave_one_source_out(clips_dir, analyses)
     ranges = _range_table(RANGES_FILE)
     out_of_range = _values_out_of_range(analyses, clips, ranges) if ranges else []
-    unjudged = _couldnt_judge(hinge)
+    unjudged = _couldnt_judge(hinge, plank)
     parts = ["## Checks (the issue's targets)", ""]
     parts += _checks(invariance, decisions, ranges, out_of_range, unjudged)
     parts += ["", "## Hinge clips", "", format_hinge(hinge), ""]
-    if unjudged:
-        parts += ["Couldn't judge, with the reason given:", ""]
-        parts += [f"- {u}" for u in unjudged] + [""]
     parts += ["## Plank clips", "", "```", format_plank_table(plank), "```", ""]
+    if unjudged:
+        parts += ["## Couldn't judge, with the reason given", ""]
+        parts += [f"- {u}" for u in unjudged] + [""]
     if invariance:
         parts += ["## Invariance", "", format_invariance(invariance), ""]
     parts += [

@@ -52,6 +52,7 @@ class PlankRow:
     found: list[FaultWindow] = field(default_factory=list)
     missed: list[FaultWindow] = field(default_factory=list)
     false_alarms: list[Flag] = field(default_factory=list)
+    reason: str | None = None  # why the line was not judged
 
     @property
     def start_error_s(self) -> float | None:
@@ -130,6 +131,7 @@ def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) ->
         found=found,
         missed=missed,
         false_alarms=false_alarms,
+        reason=plank.view.reason,
     )
 
 
