@@ -85,11 +85,11 @@ def save_live_set(
     from backcheck.pipeline import write_timeseries
 
     done = analyze_live_set(session, profile=profile)
-    staging = store.new_staging_dir()
-    (staging / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
-    write_timeseries(staging / "timeseries.csv", done.analysis)
-    done.track.save(staging / "track.npz")
-    return store.save_session(client_id, done.report, staging, profile or session.profile)
+    with store.staged() as staging:
+        (staging / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
+        write_timeseries(staging / "timeseries.csv", done.analysis)
+        done.track.save(staging / "track.npz")
+        return store.save_session(client_id, done.report, staging, profile or session.profile)
 
 
 def run_camera(

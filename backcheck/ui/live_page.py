@@ -184,16 +184,18 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
     if saved := st.session_state.get(saved_key):
         b[0].success(saved)
         return
-    if b[0].button(f"Save this set to {client.name}'s history", key="live_save"):
+    where = "as a quick check" if client.quick_check else f"to {client.name}'s history"
+    if b[0].button(f"Save this set {where}", key="live_save"):
+        from backcheck.history import HistoryError
         from backcheck.live import save_live_set
         from metrics.errors import AnalysisError
 
         try:
             with st.spinner("Analysing the set…"):
                 summary = save_live_set(store, client.id, session, profile=profile)
-        except AnalysisError as err:
+        except (AnalysisError, HistoryError) as err:
             st.error(str(err))
             return
         what = f"{summary.n_reps} reps" if exercise == "hinge" else "the hold"
-        st.session_state[saved_key] = f"Saved: {what} in {client.name}'s history."
+        st.session_state[saved_key] = f"Saved: {what} {where.replace('to ', 'in ', 1)}."
         st.rerun()
