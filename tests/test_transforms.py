@@ -105,3 +105,11 @@ def test_a_thirty_fps_clip_has_no_thirty_fps_copy(tmp_path: Path) -> None:
     assert applies("mirror", 24.0)
     with pytest.raises(ValueError, match="unknown transform"):
         applies("sepia", 30.0)
+
+
+def test_the_control_copy_is_the_clip_itself(clip: Path, tmp_path: Path) -> None:
+    out = make_variant(clip, tmp_path / "c.mp4", "reencode")
+    info, src = probe(out), probe(clip)
+    assert (info.width, info.height, info.frames, info.rotation_deg) == (W, H, N, 0)
+    assert info.duration_s == pytest.approx(src.duration_s, abs=1e-3)
+    assert np.abs(_first(clip) - _first(out)).mean() < 6.0

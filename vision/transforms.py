@@ -13,7 +13,9 @@ frames (as `vision.video.iter_frames` decodes them, with the clip's own timestam
   saying "turn 90° clockwise to show" (how a portrait phone video is stored), so the shown
   video is the clip itself;
 - ``fps30``: every other frame of a 60 fps clip (frames kept by time slots of 1/30 s); a
-  clip filmed at under 45 fps has no 30 fps copy (`applies` says so).
+  clip filmed at under 45 fps has no 30 fps copy (`applies` says so);
+- ``reencode``: the control, the clip itself decoded and encoded again as the others are:
+  what changes under it is the pose pass's sensitivity to coding noise, not a transform.
 
 The re-encoded copies other than ``small480`` use CRF 18 at the clip's own size, so what
 changes is the transform, not the quality.
@@ -29,7 +31,8 @@ import numpy as np
 
 from vision.video import VideoFrame, VideoWriter, iter_frames, probe
 
-TRANSFORMS = ("mirror", "small480", "rotated", "fps30")
+TRANSFORMS = ("mirror", "small480", "rotated", "fps30", "reencode")
+CONTROL = "reencode"
 
 SMALL_SIDE = 480
 SMALL_CRF = 35

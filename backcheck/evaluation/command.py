@@ -32,7 +32,8 @@ from metrics.track import PoseTrack
 
 # What a body can do, per flag (docs/ranges.md), as data; the check is skipped without it.
 RANGES_FILE = Path(str(resources.files("metrics").joinpath("ranges.toml")))
-ALL_TRANSFORMS = ("mirror", "small480", "rotated", "fps30")
+ALL_TRANSFORMS = ("mirror", "small480", "rotated", "fps30", "reencode")
+CONTROL = "reencode"  # no transform: the noise floor the others are read against
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,13 @@ def _checks(
 
     lines = []
     for r in invariance:
+        if r.transform == CONTROL:
+            lines.append(
+                f"- control ({r.transform}, no transform): verdict unchanged on "
+                f"{pct(r.unchanged, len(r.compared))} (no target: the noise floor)"
+                + (f"; {len(r.missing)} clips not compared (no cached track)" if r.missing else "")
+            )
+            continue
         verdict = yes(bool(r.compared) and r.share >= TARGET)
         if r.missing:
             verdict = f"**incomplete**: {len(r.missing)} clips not compared (no cached track)"

@@ -90,9 +90,10 @@ def format_invariance(results: list[TransformResult]) -> str:
         "The copies (vision/transforms.py): mirror, left and right swapped; small480, long "
         "side 480 px at libx264 CRF 35; rotated, the pixels stored turned 90° with the MP4 "
         "display matrix turning them back (so it shows the clip itself, re-encoded); fps30, "
-        "every other frame. The copies other than small480 are re-encoded at CRF 18 at the "
-        "clip's own size, so a change under rotated is the pose pass's sensitivity to "
-        "re-encoding noise."
+        "every other frame; reencode, the control: the clip itself decoded and encoded "
+        "again. The copies other than small480 are encoded at CRF 18 at the clip's own size, "
+        "so the control's changes are the pose pass's and the rules' sensitivity to coding "
+        "noise alone, the floor the other rows are read against."
     )
     lines.append("")
     lines.append(
