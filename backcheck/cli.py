@@ -1,4 +1,5 @@
-"""`backcheck` command line: analyze a video, list models, evaluate on labelled clips."""
+"""`backcheck` command line: analyze a video, list models, evaluate on labelled clips,
+batch-analyse many clips on Ray."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     live.add_argument("--camera", default="0", help="camera index, or a video file or URL")
     live.add_argument("--exercise", choices=["hinge", "plank"], default="hinge")
-    live.add_argument("--model", default="auto", help="auto (fastest at hand), lite, full, …")
+    live.add_argument("--model", default="auto", help="auto (live's default), lite, full, …")
     live.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
     live.add_argument("--out", type=Path, default=None, help="write the set's report here")
     live.add_argument("--no-window", action="store_true", help="analyse without showing video")
@@ -87,6 +88,10 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave out (and list) transformed copies whose track is not cached yet",
     )
+
+    from backcheck.batch import add_parser as add_batch_parser
+
+    add_batch_parser(sub, parents=[common])
     return parser
 
 
@@ -124,6 +129,10 @@ def _run(args: argparse.Namespace) -> int:
         return evaluate_command(
             args.clips, args.tracks, args.out, args.model, None, transforms, args.cached_only
         )
+    if args.command == "batch":
+        from backcheck.batch import batch_command
+
+        return batch_command(args)
     return 2
 
 

@@ -100,22 +100,14 @@ class RateMeter:
 
 
 def choose_live_model(name: str = "auto") -> str:
-    """The model for live use: `name` itself, or for "auto" the fastest one at hand.
-
-    `lite` is MediaPipe's real-time model (about twice as fast as `full` on a CPU); it is
-    used when it is already cached. Otherwise `full`, which can always be provisioned
-    (built from the PyPI wheel when the official download is out of reach).
-    """
+    """The model for live use: `name` itself, or for "auto" live's default
+    (`models.registry.MODE_DEFAULTS`, chosen in docs/models.md: `lite` is under a fifth
+    cheaper here with one pose and raised false rounding flags on the labelled clips)."""
     if name != "auto":
         return name
-    from models.errors import ModelUnavailable
-    from models.provision import resolve_model
+    from models.registry import MODE_DEFAULTS
 
-    try:
-        resolve_model("lite", allow_download=False)
-    except ModelUnavailable:
-        return "full"
-    return "lite"
+    return MODE_DEFAULTS["live"]
 
 
 def pick_lifter(people: list[PersonPose], previous: PersonPose | None) -> PersonPose | None:

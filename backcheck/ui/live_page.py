@@ -98,8 +98,8 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
         horizontal=True,
         key="live_exercise",
     )
-    # The page's model setting names the upload model; live picks the fastest at hand
-    # unless another model was asked for by name or path.
+    # The page's model setting names the upload model; live uses its own default
+    # (models.registry.MODE_DEFAULTS) unless another model was asked for by name or path.
     model = "auto" if settings is None or settings.model == "full" else settings.model
     set_no = st.session_state.setdefault("live_set_no", 0)
     client_key = client.id if client is not None else "-"
