@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from metrics.clean import MAX_GAP_S
 from metrics.landmarks import SIDE_PARTS
 from metrics.report import Flag
 
@@ -149,22 +150,42 @@ def support_level(threshold: float, unit: str) -> float:
     return threshold - NOISE.get(unit, 0.0)
 
 
-def run_around(values: np.ndarray, window: np.ndarray, at: int, level: float) -> np.ndarray:
-    """The contiguous frames of `window` (sorted indices) around frame `at` where
-    `values` stays at or above `level`; just `at` when it is not in the window."""
+def run_around(
+    values: np.ndarray,
+    window: np.ndarray,
+    at: int,
+    level: float,
+    t: np.ndarray,
+    max_gap_s: float = MAX_GAP_S,
+) -> np.ndarray:
+    """The run of `window` frames (sorted indices) around frame `at` where `values` stays
+    at or above `level`; just `at` when it is not in the window.
+
+    The run steps over frames where the value is unknown (NaN: a mask edge or landmark
+    not found) for up to `max_gap_s`, the gap the cleaning would fill (design.md: short
+    gaps are filled, long ones stay gaps); a known value below `level`, a longer gap or a
+    frame outside the window ends it.
+    """
     window = np.asarray(window, int)
     pos = np.flatnonzero(window == at)
     if pos.size == 0:
         return np.array([at])
+
+    def joins(a: int, b: int, new: int) -> bool:
+        """Frame `new` (`a` or `b`, with `a` < `b` next to each other in the window)
+        extends the run that holds the other."""
+        if not values[new] >= level:
+            return False
+        if b == a + 1:
+            return True
+        between = values[a + 1 : b]
+        return bool(t[b] - t[a] <= max_gap_s + 1e-9 and not np.isfinite(between).any())
+
     j = int(pos[0])
     lo = hi = j
-    while lo > 0 and window[lo - 1] == window[lo] - 1 and values[window[lo - 1]] >= level:
+    while lo > 0 and joins(int(window[lo - 1]), int(window[lo]), int(window[lo - 1])):
         lo -= 1
-    while (
-        hi < len(window) - 1
-        and window[hi + 1] == window[hi] + 1
-        and values[window[hi + 1]] >= level
-    ):
+    while hi < len(window) - 1 and joins(int(window[hi]), int(window[hi + 1]), int(window[hi + 1])):
         hi += 1
     return window[lo : hi + 1]
 

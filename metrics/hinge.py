@@ -225,7 +225,8 @@ def _judge_rep(
         support = m.support if m.support is not None else m.series
         window = m.support_window if m.support_window is not None else m.window
         if support is not None and window is not None:
-            frames = run_around(support, window, m.peak_i, support_level(th.mild, th.unit))
+            level = support_level(th.mild, th.unit)
+            frames = run_around(support, window, m.peak_i, level, angles.t)
             finite = np.isfinite(support)
         else:
             frames = np.arange(m.start_i, m.end_i + 1)
@@ -298,7 +299,7 @@ def _after_last_rep(
     if severity is None:
         return info
     peak = int(finite[int(np.argmax(series[finite]))])
-    frames = run_around(series, finite, peak, support_level(th.mild, th.unit))
+    frames = run_around(series, finite, peak, support_level(th.mild, th.unit), t)
     st = stretch(code, frames, track.visibility, t, angles.side, np.isfinite(series))
     if not st.sustained:
         info["not_judged"].append({"check": code, "reason": not_sustained_reason(st)})

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from metrics.angles import signed_angle, to_body_frame
+from metrics.clean import _finite_runs
 from metrics.landmarks import SIDE_PARTS
 from metrics.track import PoseTrack
 
@@ -109,7 +110,7 @@ def check_track(
         needs it and is skipped without it.
     side_view : bool
         Joint angles in the image equal the body's only side-on; the joint-range check
-        runs only then.
+        and the swap repair run only then.
     """
     n = len(track)
     codes = [set[str]() for _ in range(n)]
@@ -119,19 +120,32 @@ def check_track(
     world = track.world.astype(np.float64)
     vis = track.visibility.astype(np.float64)
     seen = vis >= params.min_visibility
-    for i in _swap_back(image, world, vis, seen, params):
+    # Swaps are put back on a side view only: off side-on, at low resolution, the two
+    # sides' landmarks jitter across each other and "crossings" were mostly noise (an
+    # oblique plank at 480 px lost 4 s of its hold to them).
+    swaps = _swap_back(image, world, vis, seen, track.t, params) if side_view else []
+    for i in swaps:
         codes[i].add(SWAP)
     bad = np.zeros(image.shape[:2], bool)
     pts = np.where(seen[..., None], image[..., :2], np.nan)
+    # A lost pose hits every segment at once. Frames already found bursting (the torso
+    # first: the longest, steadiest segment) cannot be a later series' neighbours, so a
+    # lost frame never serves as the "steady" bracket that makes real frames between two
+    # lost ones look like a burst (they can still be found bursting there too).
+    lost = np.zeros(n, bool)
     for proximal, distal in SEGMENTS:
         for k in (0, 1):
             a, b = SIDE_PARTS[proximal][k], SIDE_PARTS[distal][k]
-            found = _segment_checks(pts[:, a], pts[:, b], track.t, params, rigid=distal != "ear")
+            found = _segment_checks(
+                pts[:, a], pts[:, b], track.t, params, rigid=distal != "ear", lost=lost
+            )
+            lost_here = found[BURST].copy() if BURST in found else np.zeros(n, bool)
             for code, frames in found.items():
                 for lm in _blame(pts[:, a], pts[:, b], frames, track.t):
                     bad[frames, (a, b)[lm]] = True
                 for f in np.flatnonzero(frames):
                     codes[int(f)].add(code)
+            lost |= lost_here
     if side_view and facing in ("left", "right"):
         for lm, frames in _range_checks(pts, facing, params):
             bad[frames, lm] = True
@@ -154,6 +168,7 @@ def _swap_back(
     world: np.ndarray,
     vis: np.ndarray,
     seen: np.ndarray,
+    t: np.ndarray,
     params: PlausibilityParams,
 ) -> list[int]:
     """Swap each left/right pair back where the labels crossed over; the frames swapped.
@@ -162,16 +177,20 @@ def _swap_back(
     ``|l - l'| + |r - r'|`` and swapping them ``|l - r'| + |r - l'|``; a pair is swapped
     when that is smaller by more than `swap_margin_torso` torso lengths and less than half
     of it (a clear crossing, not two overlapping legs' jitter). Works in place,
-    frame by frame, so a swap that lasts several frames is undone on all of them.
+    frame by frame, so a swap that lasts several frames is undone on all of them. A swap
+    is a glitch: a run of swapped frames longer than `max_burst_s` means the labels were
+    right and the first "crossing" was not, so that run is put back as it was.
     """
     torso = _torso_px(image, seen)
     if not np.isfinite(torso):
         return []
     margin = params.swap_margin_torso * torso
     swapped: set[int] = set()
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     for part in SWAP_PARTS:
         left, right = SIDE_PARTS[part]
         last: tuple[np.ndarray, np.ndarray] | None = None
+        mine = np.zeros(len(image), bool)
         for i in range(len(image)):
             if not (seen[i, left] and seen[i, right]):
                 continue
@@ -182,8 +201,14 @@ def _swap_back(
                 if cross < keep - margin and cross < 0.5 * keep:
                     for arr in (image, world, vis):
                         arr[i, [left, right]] = arr[i, [right, left]]
-                    swapped.add(i)
+                    mine[i] = True
             last = (image[i, left, :2].copy(), image[i, right, :2].copy())
+        for start, stop in _finite_runs(mine):
+            if t[stop - 1] - t[start] + dt > params.max_burst_s + 1e-9:
+                for arr in (image, world, vis):
+                    arr[start:stop, [left, right]] = arr[start:stop, [right, left]]
+                mine[start:stop] = False
+        swapped.update(int(i) for i in np.flatnonzero(mine))
     return sorted(swapped)
 
 
@@ -217,7 +242,13 @@ def _blame(a: np.ndarray, b: np.ndarray, frames: np.ndarray, t: np.ndarray) -> l
 
 
 def _segment_checks(
-    a: np.ndarray, b: np.ndarray, t: np.ndarray, params: PlausibilityParams, *, rigid: bool
+    a: np.ndarray,
+    b: np.ndarray,
+    t: np.ndarray,
+    params: PlausibilityParams,
+    *,
+    rigid: bool,
+    lost: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Frames where the segment a→b bursts in direction or (`rigid`: a bone, whose seen
     length only a projection changes) has a length no view could give it."""
@@ -231,13 +262,18 @@ def _segment_checks(
     idx = np.flatnonzero(ok)
     direction = np.degrees(np.unwrap(np.arctan2(v[idx, 1], v[idx, 0])))
     burst = np.zeros(n, bool)
-    burst[idx[_bursts(direction, t[idx], params.burst_min_deg, params)]] = True
+    no_bracket = lost[idx] if lost is not None else None
+    burst[idx[_bursts(direction, t[idx], params.burst_min_deg, params, no_bracket=no_bracket)]] = (
+        True
+    )
     med = float(np.median(length[idx]))
     log_len = np.log(length[idx] / med)
     too_long = np.zeros(n, bool)
     too_long[idx[log_len > np.log(params.max_length_ratio)]] = True
     rate = params.burst_min_log_length * params.max_deg_s / params.burst_min_deg
-    jump = _bursts(log_len, t[idx], params.burst_min_log_length, params, max_rate=rate)
+    jump = _bursts(
+        log_len, t[idx], params.burst_min_log_length, params, max_rate=rate, no_bracket=no_bracket
+    )
     too_long[idx[jump]] = True
     if burst.any():
         out[BURST] = burst
@@ -253,6 +289,7 @@ def _bursts(
     params: PlausibilityParams,
     *,
     max_rate: float | None = None,
+    no_bracket: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N,) bool: samples of `x` that leave the line between their neighbours and return.
 
@@ -263,6 +300,7 @@ def _bursts(
     stays level with one bracket), and reaching the farthest one from the straight line
     between the brackets, from the nearer bracket, would take more than `max_rate`. Runs
     last at most `max_burst_s`; where explanations overlap, the calmest bridge wins.
+    Samples marked in `no_bracket` (found lost in another series) are never brackets.
     """
     rate = params.max_deg_s if max_rate is None else max_rate
     n = len(x)
@@ -299,6 +337,8 @@ def _bursts(
     # a longer burst can itself look like a bracket, but only with a fast bridge.
     for _, p0, q0 in sorted(found):
         if out[p0 : q0 + 1].any():
+            continue
+        if no_bracket is not None and (no_bracket[p0] or no_bracket[q0]):
             continue
         out[p0 + 1 : q0] = True
     return out
