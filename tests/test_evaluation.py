@@ -54,7 +54,8 @@ def test_scores_reps_flags_and_views(tmp_path: Path) -> None:
     assert outcome[("0016k_1", "hips_rise_early")] == "miss"
     assert outcome[("0016c_2", "spine_flexion")] == "abstained"
     assert outcome[("yfgd_good_02", "spine_extension")] == "hit"
-    assert outcome[("yfgd_good_02", "spine_flexion")] == "unscored"
+    # label "unclear", and the rep says it could not see its bottom (`not_judged`)
+    assert outcome[("yfgd_good_02", "spine_flexion")] == "not_judged"
     assert all(r.view_ok for r in results)
     text = format_hinge(results)
     assert "side-view hinge clips with a labelled count: 3/4 (75%)" in text

@@ -89,9 +89,11 @@ def test_each_source_is_scored_with_thresholds_chosen_without_it(tmp_path: Path)
     assert flat.raised is False and flat.margin is not None and flat.margin < 0
     oblique = by[("0016c_2", "spine_flexion")]
     assert oblique.raised is None and oblique.reason and oblique.reason.startswith("view:")
-    # this saved cut measured no flexion on its rep: counted apart, not as a pass
+    # this saved cut measured no flexion on its rep: counted apart, not as a pass, with
+    # the reason the rep gives (its `not_judged`)
     unmeasured = by[("yfgd_good_02", "spine_flexion")]
-    assert unmeasured.raised is None and unmeasured.reason == "no rep measured it"
+    assert unmeasured.raised is None
+    assert unmeasured.reason == "rep 1: the bottom of the rep was not seen clearly"
     s = summarise(decisions, "spine_flexion")
     assert s.marked == (2, 2) and s.mild == (1, 1) and s.negative == (2, 2)
     assert s.not_judged == 2 and s.meets_target()

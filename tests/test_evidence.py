@@ -214,3 +214,19 @@ def test_where_the_back_rounds_follows_the_outline_and_picks_the_cue() -> None:
     assert cue.startswith("Chest proud and brace")
     # no rounding, no region
     assert [r.flexion_region for r in _run(flat).result.reps] == [None, None]
+
+
+def test_an_evidence_run_steps_over_short_unknown_stretches_only() -> None:
+    from metrics.evidence import run_around
+
+    t = np.arange(12) / 15.0
+    v = np.array([0, 12, np.nan, 13, 14, np.nan, 15, 12, 3, 12, 12, 12], float)
+    window = np.flatnonzero(np.isfinite(v))
+    # one unknown frame between readings past the level does not end the run
+    assert run_around(v, window, 4, 10.0, t).tolist() == [1, 3, 4, 6, 7]
+    # a reading below the level does
+    assert run_around(v, window, 10, 10.0, t).tolist() == [9, 10, 11]
+    # a gap longer than 0.3 s does
+    v2 = np.array([12, np.nan, np.nan, np.nan, np.nan, np.nan, 12], float)
+    t2 = np.arange(7) / 15.0
+    assert run_around(v2, np.array([0, 6]), 6, 10.0, t2).tolist() == [6]
