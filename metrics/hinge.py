@@ -416,7 +416,10 @@ def _flexion(
     found = _peak(shape.flexion_deg, idx, value)
     assert found is not None
     peak, lo, hi = found
-    return RepMeasure(value, peak, lo, hi, shape.flexion_deg, idx)
+    # the evidence reads the rounding over the whole rep: it is judged on the setup's
+    # last moments, but a real one is still there as the pull starts
+    rep_frames = np.arange(seg.start_i, seg.end_i + 1)
+    return RepMeasure(value, peak, lo, hi, shape.flexion_deg, idx, shape.flexion_deg, rep_frames)
 
 
 def _extension(
