@@ -6,7 +6,7 @@ the evaluation command call `analyze_track`; `build_report` adds what the video 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -16,20 +16,20 @@ from metrics.clean import clean_track
 from metrics.cues import choose_cues
 from metrics.errors import AnalysisError
 from metrics.exercise import detect_exercise
+from metrics.hinge import analyze_hinge
 from metrics.landmarks import SIDE_PARTS
+from metrics.plank import analyze_plank
 from metrics.profile import ClientProfile
 from metrics.report import (
     Cue,
     Exercise,
-    Flag,
-    Hold,
     ModelInfo,
     Quality,
-    Rep,
     Report,
     SourceInfo,
     ViewInfo,
 )
+from metrics.result import ExerciseResult
 from metrics.thresholds import Thresholds, thresholds_for
 from metrics.track import PoseTrack
 from metrics.view import classify_view
@@ -37,17 +37,6 @@ from metrics.view import classify_view
 # Below this share of analysed frames with the person in them, there is nothing to judge.
 MIN_TRACKED_FRACTION = 0.2
 MIN_TRACKED_FRAMES = 8
-
-
-@dataclass(frozen=True, eq=False)
-class ExerciseResult:
-    """What an exercise's rules found: reps or a hold, flags, and per-frame columns."""
-
-    reps: list[Rep]
-    hold: Hold | None
-    flags: list[Flag]
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,12 +86,8 @@ def analyze_track(
     else:
         chosen, reason = exercise, "chosen by the user"
     if chosen == "plank":
-        from metrics.plank import analyze_plank
-
         result = analyze_plank(cleaned, angles, view, thresholds, profile)
     else:
-        from metrics.hinge import analyze_hinge
-
         result = analyze_hinge(cleaned, angles, view, thresholds, profile)
     quality = _quality(track, angles.side)
     cues = choose_cues(chosen, result.reps, result.hold, result.flags, view, profile)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -29,13 +29,11 @@ from metrics.reps import (
     DEFAULT_PARAMS as REP_PARAMS,
 )
 from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
+from metrics.result import ExerciseResult
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
 from metrics.spine import SpineParams, SpineShape, running_median, spine_shape
 from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
-
-if TYPE_CHECKING:
-    from metrics.analysis import ExerciseResult
 
 
 @dataclass(frozen=True)
@@ -95,8 +93,6 @@ def analyze_hinge(
     spine_params: SpineParams = SPINE_PARAMS,
 ) -> ExerciseResult:
     """Reps, per-rep metrics, flags and timeseries columns for a cleaned hinge track."""
-    from metrics.analysis import ExerciseResult
-
     hip_far = far_hip(track, angles)
     if view.camera != "side" and not rep_params.shoulder_drop:
         # foreshortened trunk and hip angles: the shoulders' drop finds the bottoms too

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -34,11 +34,9 @@ from metrics.angles import Angles, Side, signed_angle, to_body_frame
 from metrics.landmarks import SIDE_PARTS
 from metrics.profile import ClientProfile
 from metrics.report import Flag, Hold, ViewInfo
+from metrics.result import ExerciseResult
 from metrics.thresholds import Threshold, Thresholds, load_defaults
 from metrics.track import PoseTrack
-
-if TYPE_CHECKING:
-    from metrics.analysis import ExerciseResult
 
 # What one frame of a plank looks like (detection, not coaching: these stay in code).
 MAX_KNEE_BEND_DEG = 40.0  # knee within this of straight (180): tabletop and kneeling are ~90
@@ -566,8 +564,6 @@ def analyze_plank(
     When the view is not judgeable the hold is still timed, but the line is not read:
     its tolerance and line values are NaN (null in report.json) and nothing is flagged.
     """
-    from metrics.analysis import ExerciseResult
-
     settings = PlankSettings.from_thresholds(thresholds, profile, judge_line=view.judgeable)
     inputs = PlankInputs.from_track(track, angles)
     outcome = run_timer(inputs, settings)
