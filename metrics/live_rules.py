@@ -13,32 +13,29 @@ import queue
 import threading
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from metrics.analysis import analyze_track
+from metrics.errors import AnalysisError
+from metrics.hinge import DEFAULT_PARAMS
 from metrics.landmarks import N_LANDMARKS
-from metrics.live import LiveExercise, LiveFrame, MonitorUpdate, NullMonitor, StreamMonitor
+from metrics.live_frame import LiveExercise, LiveFrame, MonitorUpdate, NullMonitor, StreamMonitor
+from metrics.plank import HoldTimer, PlankRow, PlankSettings, landmark_features
 from metrics.profile import ClientProfile
 from metrics.report import Flag
+from metrics.reps import RepCounter, RepSegment
 from metrics.thresholds import Thresholds
 from metrics.track import PoseTrack, Row
-
-if TYPE_CHECKING:
-    from metrics.reps import RepSegment
 
 
 class PlankMonitor:
     """`metrics.plank.HoldTimer` fed one live frame at a time."""
 
     def __init__(self, thresholds: Thresholds, profile: ClientProfile) -> None:
-        from metrics.plank import HoldTimer, PlankSettings
-
         self.timer = HoldTimer(PlankSettings.from_thresholds(thresholds, profile))
 
     def update(self, frame: LiveFrame) -> MonitorUpdate:
-        from metrics.plank import PlankRow, landmark_features
-
         far_knee, support = landmark_features(frame.image, frame.side, frame.facing)
         a = frame.angles
         state = self.timer.update(
@@ -86,9 +83,6 @@ class HingeMonitor:
     def __init__(
         self, thresholds: Thresholds, profile: ClientProfile, *, background: bool = False
     ) -> None:
-        from metrics.hinge import DEFAULT_PARAMS
-        from metrics.reps import RepCounter
-
         self.thresholds = thresholds
         self.profile = profile
         self.counter = RepCounter()
@@ -201,9 +195,6 @@ class HingeMonitor:
             self._judge(*job)
 
     def _judge(self, rows: list[Row], size: tuple[int, int], reps: list[RepSegment]) -> None:
-        from metrics.analysis import analyze_track
-        from metrics.errors import AnalysisError
-
         track = PoseTrack.from_rows(rows, size[0], size[1], with_contour=True)
         try:
             result = analyze_track(
