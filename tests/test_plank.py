@@ -7,7 +7,6 @@ Labels: ../shared/data/clips.csv (hold_start, hold_end, fault_windows).
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import replace
 from functools import cache
@@ -31,20 +30,16 @@ from metrics.profile import ClientProfile
 from metrics.report import Flag, Hold
 from metrics.thresholds import thresholds_for
 from metrics.track import PoseTrack
+from tests.conftest import TRACKS, clip_labels, need_shared_data
 
-TRACKS = Path(__file__).resolve().parent / "data" / "tracks"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 PLANKS = ("forearm_plank_correct", "yogai_high_plank", "coach_high_plank_oblique")
 JUDGEABLE = ("forearm_plank_correct", "yogai_high_plank")
 
 
 @cache
 def labels() -> dict[str, dict[str, str]]:
-    path = SHARED / "clips.csv"
-    if not path.exists():
-        pytest.skip("../shared/data/clips.csv not found")
-    with open(path, newline="") as fh:
-        return {Path(r["file"]).stem: r for r in csv.DictReader(fh)}
+    need_shared_data()
+    return {Path(r["file"]).stem: r for r in clip_labels()}
 
 
 @cache
