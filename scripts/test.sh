@@ -12,4 +12,6 @@ pip install --quiet -e ".[test]"
 python -c "from models.provision import resolve_model; print('pose model:', resolve_model('full').path)"
 ruff check .
 mypy
+# Everything runs here: a test that needs ../shared/data fails, rather than skips, without it.
+export BACKCHECK_REQUIRE_SHARED=1
 python -m pytest "$@"
