@@ -35,7 +35,7 @@ from metrics.landmarks import SIDE_PARTS
 from metrics.profile import ClientProfile
 from metrics.report import Flag, Hold, ViewInfo
 from metrics.result import ExerciseResult
-from metrics.thresholds import Threshold, Thresholds, load_defaults
+from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
 
 # What one frame of a plank looks like (detection, not coaching: these stay in code).
@@ -90,8 +90,9 @@ class PlankSettings:
         neck = float(profile.neutral.get("neck_deg", data.get("neutral_neck_deg", 180.0)))
         return cls(
             neutral_line_deg=neutral,
-            tolerance_sag_deg=tol * _profile_scale(profile, thresholds["hip_sag"].direction),
-            tolerance_pike_deg=tol * _profile_scale(profile, thresholds["hip_pike"].direction),
+            # scaled as the client's hip_sag and hip_pike thresholds are
+            tolerance_sag_deg=tol * thresholds["hip_sag"].scale,
+            tolerance_pike_deg=tol * thresholds["hip_pike"].scale,
             neutral_neck_deg=neck,
             sag=thresholds["hip_sag"],
             pike=thresholds["hip_pike"],
@@ -117,17 +118,6 @@ class PlankSettings:
             return None
         lo, hi = self.tolerance_band
         return lo <= line <= hi
-
-
-def _profile_scale(profile: ClientProfile, direction: str) -> float:
-    """The profile's multiplier for a direction, as `thresholds_for` applies it to flags."""
-    scales = load_defaults().get("profile", {})
-    k = float(scales.get(profile.strictness, 1.0))
-    if (direction == "extension" and profile.extension_intolerant) or (
-        direction == "flexion" and profile.flexion_intolerant
-    ):
-        k *= float(scales.get("intolerant", 1.0))
-    return k
 
 
 # --------------------------------------------------------------------------- inputs
