@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,34 @@ class FrameNotes:
 
     readouts: tuple[str, ...]
     alert: str | None = None
+
+
+def readout_panel(
+    exercise: str,
+    head: str | None = None,
+    *,
+    trunk: float = math.nan,
+    hip: float = math.nan,
+    knee: float = math.nan,
+    plank_line: float = math.nan,
+    neck: float = math.nan,
+    back_bend: float = math.nan,
+) -> list[str]:
+    """The readout lines on a frame, for uploads (vision.render) and live alike: `head`
+    (the rep or hold), then the exercise's angles in whole degrees ("--" unknown), then
+    the back's bend when known."""
+
+    def deg(v: float) -> str:
+        return "--" if not np.isfinite(v) else f"{v:.0f}"
+
+    lines = [head] if head else []
+    if exercise == "plank":
+        lines += [f"Body line {deg(plank_line)} deg", f"Neck {deg(neck)} deg"]
+    else:
+        lines += [f"Trunk {deg(trunk)} deg", f"Hip {deg(hip)} deg", f"Knee {deg(knee)} deg"]
+    if np.isfinite(back_bend):
+        lines.append(f"Back bend {back_bend:+.0f} deg")
+    return lines
 
 
 class SkeletonAnnotator:
