@@ -40,7 +40,8 @@ from metrics.live import (
 )
 from metrics.profile import ClientProfile
 from metrics.track import PoseTrack
-from vision.annotate import FrameNotes, SkeletonAnnotator
+from vision.annotate import FrameNotes, SkeletonAnnotator, readout_panel
+from vision.lifter import LIFTER_LOST_S, pick_lifter
 from vision.pose import PersonPose
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,6 @@ PoseFn = Callable[[np.ndarray, float], list[PersonPose]]
 RESULT_QUEUE_SIZE = 8
 # Frame rates are measured over this much recent time.
 RATE_WINDOW_S = 2.0
-# A person this far (in torso lengths) from where the lifter was is someone else.
-_SAME_PERSON = 0.8
-# After this long without the lifter, the next person found is taken for the lifter.
-LIFTER_LOST_S = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,29 +113,6 @@ def choose_live_model(name: str = "auto") -> str:
     except ModelUnavailable:
         return "full"
     return "lite"
-
-
-def pick_lifter(people: list[PersonPose], previous: PersonPose | None) -> PersonPose | None:
-    """The lifter among this frame's people: whoever is nearest where the lifter was.
-
-    With no lifter yet, the person with the largest torso (nearest the camera). A
-    person further than `_SAME_PERSON` torso lengths from the last position is not taken
-    for the lifter, so the readout never jumps to someone walking past.
-    """
-    people = [p for p in people if np.isfinite(p.torso_size)]
-    if not people:
-        return None
-    if previous is None:
-        return max(people, key=lambda p: p.torso_size)
-    size = max(previous.torso_size, 1.0)
-
-    def dist(p: PersonPose) -> float:
-        return float(np.hypot(*(p.torso_center - previous.torso_center))) / size
-
-    best = min(people, key=dist)
-    if dist(best) <= _SAME_PERSON or len(people) == 1:
-        return best
-    return None
 
 
 class LiveSession:
@@ -395,20 +369,19 @@ def readout_lines(result: LiveResult) -> tuple[str, ...]:
     """The text panel for a live frame: count or hold, angles, frame rate."""
     s = result.state
     a = s.angles
-
-    def deg(v: float) -> str:
-        return "--" if not np.isfinite(v) else f"{v:.0f}"
-
     if s.exercise == "plank":
-        hold = "--" if s.hold_s is None else f"{s.hold_s:.1f} s"
-        lines = [f"Hold {hold}", f"Body line {deg(a.plank_line)} deg", f"Neck {deg(a.neck)} deg"]
+        head = "Hold " + ("--" if s.hold_s is None else f"{s.hold_s:.1f} s")
     else:
-        lines = [
-            f"Reps {s.reps}",
-            f"Trunk {deg(a.trunk)} deg",
-            f"Hip {deg(a.hip)} deg",
-            f"Knee {deg(a.knee)} deg",
-        ]
+        head = f"Reps {s.reps}"
+    lines = readout_panel(
+        s.exercise,
+        head,
+        trunk=a.trunk,
+        hip=a.hip,
+        knee=a.knee,
+        plank_line=a.plank_line,
+        neck=a.neck,
+    )
     if not s.found:
         lines.append("Step into view, side-on")
     lines.append(f"{result.analysed_fps:.0f} fps analysed")
