@@ -81,6 +81,15 @@ class RepMeasure:
     window: np.ndarray | None = None
 
 
+def rep_params_for(view: ViewInfo, rep_params: RepParams = REP_PARAMS) -> RepParams:
+    """The rep counter's settings for a camera view, uploads and live alike: away from
+    side-on the trunk and hip angles are foreshortened, so the shoulders' drop finds the
+    bottoms too."""
+    if view.camera != "side" and not rep_params.shoulder_drop:
+        return replace(rep_params, shoulder_drop=True)
+    return rep_params
+
+
 def analyze_hinge(
     track: PoseTrack,
     angles: Angles,
@@ -94,9 +103,7 @@ def analyze_hinge(
 ) -> ExerciseResult:
     """Reps, per-rep metrics, flags and timeseries columns for a cleaned hinge track."""
     hip_far = far_hip(track, angles)
-    if view.camera != "side" and not rep_params.shoulder_drop:
-        # foreshortened trunk and hip angles: the shoulders' drop finds the bottoms too
-        rep_params = replace(rep_params, shoulder_drop=True)
+    rep_params = rep_params_for(view, rep_params)
     counter = run_counter(angles, hip_far=hip_far, params=rep_params)
     segments = counter.finish()
     zones = counter.zones

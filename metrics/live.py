@@ -254,7 +254,18 @@ class LiveAnalyzer:
             back = np.asarray(sample.edges)[:, 0 if self.facing == "right" else 1, :]
         judgeable = self.view is None or self.view.judgeable
         frame = LiveFrame(
-            t, True, angles, self.side, self.facing, image, world, vis, back, judgeable, sample
+            t,
+            True,
+            angles,
+            self.side,
+            self.facing,
+            image,
+            world,
+            vis,
+            back,
+            judgeable,
+            sample,
+            self.view,
         )
         return self._advance(t, True, frame, image, vis, angles, back)
 
@@ -279,6 +290,7 @@ class LiveAnalyzer:
                 np.full((N_LANDMARKS, 3), np.nan),
                 np.full(N_LANDMARKS, np.nan),
                 None,
+                view=self.view,
             )
         upd = self.monitor.update(frame)
         self._last_update = upd

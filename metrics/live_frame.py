@@ -17,7 +17,7 @@ import numpy as np
 from metrics.angles import ANGLE_SPECS, Side, angle_from_spec, compute_angles
 from metrics.landmarks import N_LANDMARKS, SIDE_PARTS
 from metrics.profile import ClientProfile
-from metrics.report import Flag
+from metrics.report import Flag, ViewInfo
 from metrics.thresholds import Thresholds
 from metrics.track import PoseTrack
 
@@ -72,6 +72,7 @@ class LiveFrame:
     back: np.ndarray | None  # (K, 2) px, the back's mask edge for `facing`
     judgeable: bool = True  # the recent view is side-on enough to judge the spine or line
     sample: PoseSample | None = None  # the raw detection this frame was computed from
+    view: ViewInfo | None = None  # the recent view, as `metrics.view.classify_view` says
 
 
 @dataclass(frozen=True)

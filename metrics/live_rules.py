@@ -18,12 +18,13 @@ import numpy as np
 
 from metrics.analysis import analyze_track
 from metrics.errors import AnalysisError
-from metrics.hinge import DEFAULT_PARAMS
+from metrics.hinge import DEFAULT_PARAMS, rep_params_for
 from metrics.landmarks import N_LANDMARKS
 from metrics.live_frame import LiveExercise, LiveFrame, MonitorUpdate, NullMonitor, StreamMonitor
 from metrics.plank import HoldTimer, PlankRow, PlankSettings, landmark_features
 from metrics.profile import ClientProfile
 from metrics.report import Flag
+from metrics.reps import DEFAULT_PARAMS as REP_PARAMS
 from metrics.reps import RepCounter, RepSegment
 from metrics.thresholds import Thresholds
 from metrics.track import PoseTrack, Row
@@ -85,7 +86,8 @@ class HingeMonitor:
     ) -> None:
         self.thresholds = thresholds
         self.profile = profile
-        self.counter = RepCounter()
+        self.rep_params = REP_PARAMS
+        self.counter = RepCounter(self.rep_params)
         self.lockout_window_s = DEFAULT_PARAMS.lockout_window_s
         self.background = background
         self._rows: deque[Row] = deque()
@@ -101,6 +103,8 @@ class HingeMonitor:
 
     def update(self, frame: LiveFrame) -> MonitorUpdate:
         self._buffer(frame)
+        if frame.view is not None:  # the upload's settings for the view seen so far
+            self.counter.params = rep_params_for(frame.view, self.rep_params)
         # `FrameAngles` has every field the counter reads (trunk, hip, knee, the far hip,
         # shoulder height), computed as `metrics.reps.rep_rows` takes them from a track.
         done = self.counter.update(frame.t, frame.angles)
