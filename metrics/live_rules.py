@@ -21,7 +21,8 @@ from metrics.errors import AnalysisError
 from metrics.hinge import DEFAULT_PARAMS, rep_params_for
 from metrics.landmarks import N_LANDMARKS
 from metrics.live_frame import LiveExercise, LiveFrame, MonitorUpdate, NullMonitor, StreamMonitor
-from metrics.plank import HoldTimer, PlankRow, PlankSettings, landmark_features
+from metrics.plank import HoldTimer, PlankSettings
+from metrics.plank_posture import PlankRow, landmark_features
 from metrics.profile import ClientProfile
 from metrics.report import Flag
 from metrics.reps import DEFAULT_PARAMS as REP_PARAMS
