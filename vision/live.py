@@ -40,9 +40,12 @@ from metrics.live import (
 )
 from metrics.profile import ClientProfile
 from metrics.track import PoseTrack
+from models.errors import ModelUnavailable
+from models.provision import resolve_model
 from vision.annotate import FrameNotes, SkeletonAnnotator, draw_cue, readout_panel
 from vision.lifter import LIFTER_LOST_S, pick_lifter
-from vision.pose import PersonPose
+from vision.pose import PersonPose, PoseEstimator
+from vision.video import iter_frames
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +108,6 @@ def choose_live_model(name: str = "auto") -> str:
     """
     if name != "auto":
         return name
-    from models.errors import ModelUnavailable
-    from models.provision import resolve_model
-
     try:
         resolve_model("lite", allow_download=False)
     except ModelUnavailable:
@@ -152,9 +152,6 @@ class LiveSession:
         self.model_sha256 = ""
         self._estimator = None
         if pose_fn is None:
-            from models.provision import resolve_model
-            from vision.pose import PoseEstimator
-
             asset = resolve_model(choose_live_model(model))
             self.model_name, self.model_sha256 = asset.name, asset.sha256
             if masks is None:
@@ -392,7 +389,5 @@ def frames_from_file(
     path: str | Path, max_fps: float | None = 30.0
 ) -> Iterator[tuple[np.ndarray, float]]:
     """Upright RGB frames and times of a video file, for replaying a clip through a session."""
-    from vision.video import iter_frames
-
     for frame in iter_frames(path, max_fps=max_fps):
         yield frame.rgb, frame.t
