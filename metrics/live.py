@@ -20,6 +20,7 @@ upload (`LiveAnalyzer.recorded_track` gives the `PoseTrack` for
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -72,8 +73,9 @@ __all__ = [
 FACING_WINDOW_S = 6.0
 DECIDE_EVERY_S = 0.5
 DECISIONS_TO_SWITCH = 2
-# Leg length (for hip and shoulder height) is the median over this much recent history.
-LEG_WINDOW_S = 4.0
+# Leg length (for hip and shoulder height) is the median over the set so far, as an upload
+# takes the whole clip's: a scale that drifted with a recent window made the shoulders'
+# drop (the rep counter's measure away from side-on) read differently from the upload's.
 # A recording longer than this keeps only its most recent part (about 45 MB of landmarks).
 MAX_RECORD_S = 20 * 60.0
 
@@ -155,7 +157,7 @@ class LiveAnalyzer:
             deque()
         )
         self._recent: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
-        self._legs: deque[tuple[float, float]] = deque()
+        self._legs: list[float] = []  # sorted leg lengths (px) of the set so far
         self.side: Side | None = None
         self.facing: Side | None = None
         self.view: ViewInfo | None = None
@@ -378,9 +380,10 @@ class LiveAnalyzer:
         assert self.side is not None
         leg = leg_length_px(image, self.side)
         if np.isfinite(leg) and leg > 0:
-            self._legs.append((t, leg))
-        while self._legs and t - self._legs[0][0] > LEG_WINDOW_S:
-            self._legs.popleft()
-        if not self._legs:
+            bisect.insort(self._legs, leg)
+        n = len(self._legs)
+        if not n:
             return math.nan
-        return float(np.median([v for _, v in self._legs]))
+        return float(
+            self._legs[n // 2] if n % 2 else (self._legs[n // 2 - 1] + self._legs[n // 2]) / 2
+        )
