@@ -13,10 +13,14 @@ Why it is shaped this way
 - The schema is versioned with ``PRAGMA user_version`` and migrated forward on open.
 - Every call opens its own short-lived connection, so the store can be shared between
   Streamlit's script threads and between processes.
+- A coach who only wants to try the tool analyses under "Quick check", a client row
+  marked ``quick_check``: kept apart from real clients (`clients()` leaves it out), and a
+  session is moved to a real client later with `move_session`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -33,11 +37,13 @@ from typing import Any
 from metrics.profile import ClientProfile
 from metrics.report import Report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_ENV = "BACKCHECK_DB"
 DB_FILENAME = "history.sqlite3"
 # Staging folders older than this are leftovers of an analysis that was killed.
 STALE_AFTER_S = 6 * 3600.0
+# The name the quick-check "client" shows under; no real client may take it.
+QUICK_CHECK = "Quick check"
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -100,11 +106,25 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX flags_by_session ON flags(session_id);
     """,
+    2: """
+    ALTER TABLE clients ADD COLUMN quick_check INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX one_quick_check ON clients(quick_check) WHERE quick_check = 1;
+    """,
 }
 
 
 class HistoryError(Exception):
     """A history operation a coach asked for that cannot be done; `str()` says why."""
+
+
+DISK_FULL = "The disk is full, so nothing was saved: free some space and analyse again."
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True for a full disk, whether the OS said so (ENOSPC) or SQLite (SQLITE_FULL)."""
+    if isinstance(err, OSError):
+        return err.errno in (errno.ENOSPC, errno.EDQUOT)
+    return getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def default_db_path() -> Path:
@@ -126,6 +146,7 @@ class Client:
     neutral_source: str | None
     notes: str
     created_at: str
+    quick_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,7 +263,9 @@ class HistoryStore:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk).
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 
@@ -272,9 +295,7 @@ class HistoryStore:
 
     def add_client(self, profile: ClientProfile, notes: str = "") -> Client:
         """Add a client; raises `HistoryError` for an empty or already used name."""
-        name = " ".join(profile.name.split())
-        if not name:
-            raise HistoryError("Give the client a name.")
+        name = _client_name(profile)
         now = _now()
         try:
             with self._transaction() as con:
@@ -302,15 +323,14 @@ class HistoryStore:
         self, client_id: int, profile: ClientProfile, notes: str | None = None
     ) -> Client:
         """Change a client's name, intolerances and strictness (the neutral is kept)."""
-        name = " ".join(profile.name.split())
-        if not name:
-            raise HistoryError("Give the client a name.")
+        name = _client_name(profile)
         try:
             with self._transaction() as con:
                 cur = con.execute(
                     "UPDATE clients SET name = ?, flexion_intolerant = ?,"
                     " extension_intolerant = ?, strictness = ?,"
-                    " notes = COALESCE(?, notes), updated_at = ? WHERE id = ?",
+                    " notes = COALESCE(?, notes), updated_at = ?"
+                    " WHERE id = ? AND quick_check = 0",
                     (
                         name,
                         int(profile.flexion_intolerant),
@@ -341,10 +361,46 @@ class HistoryStore:
         return self.client(client_id)
 
     def clients(self) -> list[Client]:
-        """All clients, by name."""
+        """All real clients, by name (the quick check is not one of them)."""
         with self.connect() as con:
-            rows = con.execute("SELECT * FROM clients ORDER BY name COLLATE NOCASE").fetchall()
+            rows = con.execute(
+                "SELECT * FROM clients WHERE quick_check = 0 ORDER BY name COLLATE NOCASE"
+            ).fetchall()
         return [_client(r) for r in rows]
+
+    def quick_check(self) -> Client:
+        """The quick-check "client" that sessions go to when no client was picked; made on
+        first use, with the default profile."""
+        with self.connect() as con:
+            row = con.execute("SELECT * FROM clients WHERE quick_check = 1").fetchone()
+        if row is not None:
+            return _client(row)
+        now = _now()
+        with self._transaction() as con:
+            # Another session may have just made it (the unique index keeps one).
+            con.execute(
+                "INSERT OR IGNORE INTO clients (name, quick_check, created_at, updated_at)"
+                " VALUES (?, 1, ?, ?)",
+                (QUICK_CHECK, now, now),
+            )
+            row = con.execute("SELECT * FROM clients WHERE quick_check = 1").fetchone()
+        if row is None:  # a client of that name from before quick checks existed
+            raise HistoryError(
+                f"A client is called {QUICK_CHECK!r}; rename them to use quick checks."
+            )
+        return _client(row)
+
+    def move_session(self, session_id: int, client_id: int) -> SessionSummary:
+        """Move a session (e.g. a quick check) to another client's history.
+
+        The report stays as it was judged; the session now counts in the new client's
+        progress. Raises `HistoryError` for an unknown session or client.
+        """
+        self.session(session_id)
+        target = self.client(client_id)
+        with self._transaction() as con:
+            con.execute("UPDATE sessions SET client_id = ? WHERE id = ?", (target.id, session_id))
+        return self.session(session_id).summary
 
     def client(self, client_id: int) -> Client:
         with self.connect() as con:
@@ -360,6 +416,19 @@ class HistoryStore:
         path = self.staging_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         path.mkdir(parents=True)
         return path
+
+    @contextmanager
+    def staged(self) -> Iterator[Path]:
+        """A staging folder for one analysis to fill and `save_session` to save. If
+        anything fails it is removed, and a full disk becomes a one-line `HistoryError`."""
+        staging = self.new_staging_dir()
+        try:
+            yield staging
+        except BaseException as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            if is_disk_full(err):
+                raise HistoryError(DISK_FULL) from err
+            raise
 
     def save_session(
         self, client_id: int, report: Report, staging: Path, profile: ClientProfile | None = None
@@ -402,10 +471,12 @@ class HistoryStore:
                 session_id = int(cur.lastrowid or 0)
                 self._write_reps(con, session_id, report)
                 self._write_flags(con, session_id, report)
-        except BaseException:
+        except BaseException as err:
             # Not saved: put the folder back where `sweep` will find it.
             if final.exists():
                 os.replace(final, staging)
+            if is_disk_full(err):
+                raise HistoryError(DISK_FULL) from err
             raise
         return self.session(session_id).summary
 
@@ -555,4 +626,17 @@ def _client(row: sqlite3.Row) -> Client:
         neutral_source=row["neutral_source"],
         notes=row["notes"],
         created_at=row["created_at"],
+        quick_check=bool(row["quick_check"]),
     )
+
+
+def _client_name(profile: ClientProfile) -> str:
+    """The name a client is saved under; `HistoryError` for an empty or reserved one."""
+    name = " ".join(profile.name.split())
+    if not name:
+        raise HistoryError("Give the client a name.")
+    if name.casefold() == QUICK_CHECK.casefold():
+        raise HistoryError(
+            f"{QUICK_CHECK!r} is kept for checks without a client: pick another name."
+        )
+    return name

@@ -85,9 +85,9 @@ def save_live_set(
     from backcheck.pipeline import write_analysis
 
     done = analyze_live_set(session, profile=profile)
-    staging = store.new_staging_dir()
-    write_analysis(staging, done.report, done.analysis, done.track)
-    return store.save_session(client_id, done.report, staging, profile or session.profile)
+    with store.staged() as staging:
+        write_analysis(staging, done.report, done.analysis, done.track)
+        return store.save_session(client_id, done.report, staging, profile or session.profile)
 
 
 def run_camera(

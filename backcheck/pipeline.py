@@ -28,6 +28,7 @@ from metrics.errors import AnalysisError
 from metrics.profile import ClientProfile
 from metrics.report import ModelInfo, Report, SourceInfo
 from metrics.track import PoseTrack
+from models.registry import MODE_DEFAULTS
 
 if TYPE_CHECKING:
     from models.provision import ModelAsset
@@ -82,7 +83,7 @@ def analyze_video(
     *,
     out_dir: str | Path | None = None,
     exercise: Literal["auto", "hinge", "plank"] = "auto",
-    model: str = "full",
+    model: str = MODE_DEFAULTS["upload"],
     profile: ClientProfile | None = None,
     write_video: bool = True,
     max_fps: float | None = DEFAULT_MAX_FPS,

@@ -1,6 +1,8 @@
 """Speed and memory of backcheck against a naive MediaPipe loop, measured in one run.
 
     python benchmarks/speed.py [--clips ../shared/data/clips] [--long] [--out docs/benchmarks.md]
+    python benchmarks/speed.py --models lite full heavy [--out docs/models/speed.md]
+    python benchmarks/speed.py --pose-modes deadlift/yfgd_bad_02.mp4
 
 For each clip, in separate processes (so peak RSS is each one's own), each timed from
 after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
@@ -13,6 +15,11 @@ after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
   video on each core (the slowest span's time inside the model).
 `--long` adds runs on a 1-minute and a 10-minute 1080p clip made from a shared clip: memory,
 and the pipeline/floor ratio against the parallel floor.
+`--models` instead compares pose models on the same clips in one run: for each model,
+backcheck end to end and the model's own time a frame (the one-core floor).
+`--pose-modes CLIP` measures the model's CPU time a frame on the clip's first analysed
+frames in the running modes backcheck could use (VIDEO with two poses, IMAGE with one,
+VIDEO with one), for lite and full.
 Not part of the test run: timings belong in benchmarks, with ratios from the same run.
 """
 
@@ -61,6 +68,14 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_s() -> float:
+    """CPU seconds this process has used, all threads, user and system."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_backcheck(clip: str, model: str, out: str) -> dict[str, float]:
     import av  # noqa: F401  (imported before the clock starts, as the naive loop's are)
     import cv2  # noqa: F401
@@ -68,11 +83,12 @@ def child_backcheck(clip: str, model: str, out: str) -> dict[str, float]:
 
     from backcheck.pipeline import analyze_video
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_s()
     result = analyze_video(clip, out_dir=out, model=model)
     wall = time.perf_counter() - t0
     return {
         "wall_s": wall,
+        "cpu_s": _cpu_s() - cpu0,
         "analysed_frames": len(result.analysis.track),
         "peak_rss_mb": _peak_rss_mb(),
     }
@@ -87,7 +103,7 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
         VisionTaskRunningMode,
     )
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_s()
     cap = cv2.VideoCapture(clip)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
@@ -115,7 +131,12 @@ def child_naive(clip: str, model: str, out: str) -> dict[str, float]:
     writer.release()
     cap.release()
     landmarker.close()
-    return {"wall_s": time.perf_counter() - t0, "frames": n, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": _cpu_s() - cpu0,
+        "frames": n,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def child_floor(clip: str, model: str, out: str) -> dict[str, float]:
@@ -136,7 +157,9 @@ def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
     from vision.pose_pass import pose_workers, split_spans
     from vision.video import iter_frames, probe
 
-    def inside_model(span: tuple[float, float | None], times: list[float], k: int) -> None:
+    def inside_model(
+        span: tuple[float, float | None], times: list[float], k: int, cpu: list[float] | None = None
+    ) -> None:
         with PoseEstimator(model, num_poses=UPLOAD_NUM_POSES) as est:
             for frame in iter_frames(
                 clip,
@@ -145,14 +168,17 @@ def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
                 start_s=span[0],
                 end_s=span[1],
             ):
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 est.detect(frame.rgb, frame.t)
                 times[k] += time.perf_counter() - t0
+                if cpu is not None:
+                    cpu[0] += time.process_time() - cpu0
 
     one = [float("nan")]
+    cpu = [0.0]  # CPU seconds inside the model, one instance on the whole clip
     if one_core:
         one[0] = 0.0
-        inside_model((0.0, None), one, 0)
+        inside_model((0.0, None), one, 0, cpu)
     spans = split_spans(probe(clip).duration_s, DEFAULT_MAX_FPS, pose_workers())
     each = [0.0] * len(spans)
     threads = [
@@ -162,7 +188,12 @@ def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
         th.start()
     for th in threads:
         th.join()
-    return {"pose_s": one[0], "pose_parallel_s": max(each), "spans": len(spans)}
+    return {
+        "pose_s": one[0],
+        "pose_cpu_s": cpu[0] if one_core else float("nan"),
+        "pose_parallel_s": max(each),
+        "spans": len(spans),
+    }
 
 
 CHILDREN = {
@@ -226,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long", action="store_true", help="add the 1- and 10-minute runs")
     parser.add_argument("--out", type=Path, default=None, help="also write Markdown here")
     parser.add_argument("--only", nargs="*", default=None, help="clip paths to run")
+    parser.add_argument(
+        "--models", nargs="+", default=None, help="compare these models (lite full heavy)"
+    )
+    parser.add_argument("--pose-modes", default=None, help="clip to compare running modes on")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -235,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from models.provision import resolve_model
 
+    if args.models:
+        return compare_models(args.models, args.clips, args.only, args.out)
+    if args.pose_modes:
+        return compare_pose_modes(args.clips / args.pose_modes)
     model = resolve_model(args.model).path
     lines = [
         "# Speed and memory benchmark",
@@ -246,12 +285,16 @@ def main(argv: list[str] | None = None) -> int:
         "read → RGB → `detect_for_video` on every frame → draw → OpenCV write. floor: the pose "
         "model alone (time inside `detect_for_video`) on the frames backcheck analyses, run as "
         "backcheck runs it, one model instance per core on spans of the video; floor 1 core: "
-        "one instance. pipeline/floor = backcheck s / floor s.",
+        "one instance. pipeline/floor = backcheck s / floor s. CPU s: the process's CPU "
+        "time, all threads; ×RT on free cores = length / (backcheck CPU s / cores), what the "
+        "run reaches with the cores to itself (the machine is shared, so wall times are "
+        "inflated and noisy: compare within this table only).",
         "",
         "| clip | fps | length s | naive s | naive ×RT | backcheck s | backcheck ×RT | "
-        "speed-up | floor 1 core s | floor s | pipeline/floor | naive RSS MB | "
-        "backcheck RSS MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "speed-up | floor 1 core s | floor s | pipeline/floor | naive CPU s | "
+        "backcheck CPU s | ×RT on free cores | naive RSS MB | backcheck RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- | --- |",
     ]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -269,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{length / ours['wall_s']:.2f} | {naive['wall_s'] / ours['wall_s']:.2f} | "
                 f"{floor['pose_s']:.1f} | {floor['pose_parallel_s']:.1f} | "
                 f"{ours['wall_s'] / floor['pose_parallel_s']:.2f} | "
+                f"{naive['cpu_s']:.1f} | {ours['cpu_s']:.1f} | "
+                f"{length / (ours['cpu_s'] / (os.cpu_count() or 1)):.2f} | "
                 f"{naive['peak_rss_mb']:.0f} | {ours['peak_rss_mb']:.0f} |"
             )
             lines.append(row)
@@ -300,6 +345,132 @@ def main(argv: list[str] | None = None) -> int:
                 print(row, flush=True)
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+def compare_models(keys: list[str], clips: Path, only: list[str] | None, out: Path | None) -> int:
+    """The models' speed side by side on the same clips, one model after another."""
+    from models.provision import resolve_model
+
+    paths = {key: resolve_model(key).path for key in keys}
+    rels = only or CLIPS
+    command = f"python benchmarks/speed.py --models {' '.join(keys)}"
+    if only:
+        command += f" --only {' '.join(only)}"
+    lines = [
+        "# Pose models compared: speed",
+        "",
+        f"Command: `{command}` ({platform.machine()}, {os.cpu_count()} cores).",
+        "",
+        "backcheck: `analyze_video` end to end with the model (two poses, masks, at most 15 "
+        "analysed frames a second). model CPU ms/frame: CPU time inside `detect_for_video` "
+        "per analysed frame, one instance. floor: wall time inside the model on the same "
+        "frames, one instance per core as backcheck runs them. pipeline/floor = backcheck s / "
+        "floor s. The machine is shared (six engineers on 2 cores), so wall times are noisy "
+        "and inflated: CPU seconds are steadier, and `×RT on free cores` = length / "
+        "(backcheck CPU s / cores) is what the run would reach with the cores to itself. "
+        "Compare within this table only.",
+        "",
+        "| model | clip | length s | analysed frames | model CPU ms/frame | floor s | "
+        "backcheck s | backcheck ×RT | pipeline/floor | backcheck CPU s | ×RT on free cores "
+        "| peak RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    print("\n".join(lines), flush=True)
+    # Per clip, the models back to back: a shared machine's speed drifts within the hour.
+    cores = os.cpu_count() or 1
+    totals = {key: [0.0, 0.0, 0.0, 0.0, 0.0] for key in keys}  # length, frames, pose, wall, cpu
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for rel in rels:
+            clip = clips / rel
+            length = _duration(clip)
+            for key in keys:
+                ours = _run_child("backcheck", clip, paths[key], tmp / f"bc-{key}")
+                floor = _run_child("floor", clip, paths[key], tmp / "floor")
+                frames = ours["analysed_frames"]
+                row = (
+                    f"| {key} | {rel} | {length:.1f} | {frames:.0f} | "
+                    f"{1000 * floor['pose_cpu_s'] / frames:.1f} | "
+                    f"{floor['pose_parallel_s']:.1f} | "
+                    f"{ours['wall_s']:.1f} | {length / ours['wall_s']:.2f} | "
+                    f"{ours['wall_s'] / floor['pose_parallel_s']:.2f} | {ours['cpu_s']:.1f} | "
+                    f"{length / (ours['cpu_s'] / cores):.2f} | {ours['peak_rss_mb']:.0f} |"
+                )
+                lines.append(row)
+                print(row, flush=True)
+                got = (length, frames, floor["pose_cpu_s"], ours["wall_s"], ours["cpu_s"])
+                for i, value in enumerate(got):
+                    totals[key][i] += value
+    lines += [
+        "",
+        "All clips together:",
+        "",
+        "| model | length s | analysed frames | model CPU ms/frame | backcheck s | "
+        "backcheck ×RT | backcheck CPU s | ×RT on free cores |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, (length, frames, pose_cpu, wall, cpu) in totals.items():
+        lines.append(
+            f"| {key} | {length:.1f} | {frames:.0f} | {1000 * pose_cpu / frames:.1f} | "
+            f"{wall:.1f} | {length / wall:.2f} | {cpu:.1f} | {length / (cpu / cores):.2f} |"
+        )
+    print("\n".join(lines[-len(totals) - 5 :]), flush=True)
+    if out:
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+def compare_pose_modes(clip: Path, n_frames: int = 40) -> int:
+    """CPU ms a frame inside the model, lite and full, in three running modes, on the same
+    frames (CPU time, so other work on a shared machine does not count)."""
+    import itertools
+
+    import mediapipe as mp
+    import numpy as np
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
+        VisionTaskRunningMode as Mode,
+    )
+
+    from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE
+    from models.provision import resolve_model
+    from vision.video import iter_frames
+
+    frames = [
+        np.ascontiguousarray(f.rgb)
+        for f in itertools.islice(
+            iter_frames(clip, max_fps=DEFAULT_MAX_FPS, scale_to=POSE_LONG_SIDE), n_frames
+        )
+    ]
+    print(f"{clip.name}, {len(frames)} frames; CPU ms a frame inside the model")
+    print("| model | mode | poses | CPU ms/frame | people found |")
+    print("| --- | --- | --- | --- | --- |")
+    for key in ("lite", "full"):
+        for mode, poses in ((Mode.VIDEO, 2), (Mode.IMAGE, 1), (Mode.VIDEO, 1)):
+            options = PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(resolve_model(key).path)),
+                running_mode=mode,
+                num_poses=poses,
+                output_segmentation_masks=True,
+            )
+            spent, found = 0.0, 0
+            with PoseLandmarker.create_from_options(options) as landmarker:
+                for i, rgb in enumerate(frames):
+                    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+                    cpu0 = time.process_time()
+                    if mode == Mode.VIDEO:
+                        result = landmarker.detect_for_video(image, round(i * 1000 / 15))
+                    else:
+                        result = landmarker.detect(image)
+                    spent += time.process_time() - cpu0
+                    found += len(result.pose_landmarks)
+            print(
+                f"| {key} | {mode.name} | {poses} | {1000 * spent / len(frames):.1f} | "
+                f"{found}/{len(frames)} |",
+                flush=True,
+            )
     return 0
 
 

@@ -49,6 +49,29 @@ class ClientProfile:
 
     @classmethod
     def load(cls, path: str | Path) -> ClientProfile:
-        """Read a profile from a TOML file (see samples/profile.toml)."""
-        with open(path, "rb") as fh:
-            return cls.from_dict(tomllib.load(fh))
+        """Read a profile from a TOML file (see samples/profile.toml).
+
+        Raises `AnalysisError` with a one-line reason for a missing, unreadable or
+        malformed file.
+        """
+        from metrics.errors import AnalysisError
+
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError as err:
+            raise AnalysisError(f"Profile {path} not found.") from err
+        except IsADirectoryError as err:
+            raise AnalysisError(f"Profile {path} is a folder, not a .toml file.") from err
+        except OSError as err:
+            raise AnalysisError(f"Profile {path} can't be read: {err.strerror or err}.") from err
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise AnalysisError(
+                f"Profile {path} is not valid TOML ({err}); see samples/profile.toml."
+            ) from err
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError, AttributeError) as err:
+            raise AnalysisError(
+                f"Profile {path} is malformed: {err}; see samples/profile.toml."
+            ) from err

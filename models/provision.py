@@ -1,15 +1,16 @@
 """Find, fetch or build a pose model and hand back a verified local file.
 
 `resolve_model("full")` looks in the model cache, then tries the official download, then
-(for ``full`` only) builds the model from the MediaPipe wheel on PyPI; a ``.task`` path is
-checked and used as it is. Every cached file is checked against its sha256 on every use,
-and anything that goes wrong becomes `ModelUnavailable` with a one-line reason saying
-what to do.
+builds the model from registry packages (``full`` from the MediaPipe wheel on PyPI;
+``lite`` and ``heavy`` from that build and the npm package ``@mediapipe/pose``); a
+``.task`` path is checked and used as it is. Every cached file is checked against its
+sha256 on every use, and anything that goes wrong becomes `ModelUnavailable` with a
+one-line reason saying what to do.
 
 Cache layout (``$BACKCHECK_MODEL_DIR`` or ``~/.cache/backcheck/models``)::
 
     pose_landmarker_{lite,full,heavy}.task   official downloads
-    pose_landmarker_full.built.task          built from the wheel
+    pose_landmarker_{lite,full,heavy}.built.task   built from registry packages
     manifest.json                            sha256, origin and source of each file
     .lock                                    held while provisioning
 
@@ -36,9 +37,11 @@ from typing import Literal
 from metrics.atomic import atomic_write
 from models.errors import ModelUnavailable
 from models.registry import (
-    BUILT_FULL_SHA256,
+    BUILT_SHA256,
     DEFAULT_MODEL,
     MODELS,
+    NPM_PACKAGE,
+    NPM_VERSION,
     TASK_MEMBERS,
     WHEEL_PROJECT,
     WHEEL_VERSION,
@@ -59,7 +62,8 @@ __all__ = [
     "status",
 ]
 
-Origin = Literal["official", "built-from-wheel", "user-file"]
+Origin = Literal["official", "built-from-wheel", "built-from-npm", "user-file"]
+_BUILT: tuple[Origin, ...] = ("built-from-wheel", "built-from-npm")
 
 ENV_MODEL_DIR = "BACKCHECK_MODEL_DIR"
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -157,36 +161,37 @@ def resolve_model(
             try:
                 return _provision_built(spec, cache)
             except ModelUnavailable as err:
-                problems.append(f"build from PyPI failed: {err}")
+                problems.append(f"build from {_build_source(spec)} failed: {err}")
     got = "downloaded or built" if spec.buildable else "downloaded"
     raise ModelUnavailable(
         f"{spec.name} is not cached and could not be {got}{_because(problems)}; {_what_to_do(spec)}"
     )
 
 
-def ensure_built(cache_dir: Path | None = None) -> ModelAsset:
-    """The full model built from the PyPI wheel: the cached build if it verifies, else a
-    fresh build (needs PyPI), whatever official copy the cache may also hold.
+def ensure_built(cache_dir: Path | None = None, key: str = DEFAULT_MODEL) -> ModelAsset:
+    """The model `key` built from registry packages: the cached build if it verifies, else
+    a fresh build (needs PyPI, and npm for lite and heavy), whatever official copy the
+    cache may also hold.
 
     For administrators preparing an offline machine and for tests that need exactly the
     built file; `resolve_model` is the everyday entry point.
     """
-    spec = MODELS[DEFAULT_MODEL]
+    spec = MODELS[key]
     cache = (cache_dir if cache_dir is not None else default_cache_dir()).expanduser()
-    hit = _cached(spec, cache, [], origins=("built-from-wheel",))
+    hit = _cached(spec, cache, [], origins=_BUILT)
     if hit is not None:
         return hit
     _make_cache(cache)
     with _locked(cache):
-        hit = _cached(spec, cache, [], origins=("built-from-wheel",))
+        hit = _cached(spec, cache, [], origins=_BUILT)
         if hit is not None:
             return hit
         try:
             return _provision_built(spec, cache)
         except ModelUnavailable as err:
             raise ModelUnavailable(
-                f"cannot build {spec.name} from PyPI ({err}); pass --model with a "
-                f"pose_landmarker .task file"
+                f"cannot build {spec.name} from {_build_source(spec)} ({err}); pass --model "
+                f"with a pose_landmarker .task file"
             ) from err
 
 
@@ -205,7 +210,7 @@ def status(cache_dir: Path | None = None) -> list[ModelStatus]:
         if problems:
             note = "; ".join(problems) + " (replaced on next use)"
         elif spec.buildable:
-            note = f"downloaded on first use, or built from PyPI {WHEEL_PROJECT}=={WHEEL_VERSION}"
+            note = f"downloaded on first use, or built from {_build_source(spec)}"
         else:
             note = "downloaded on first use (needs the internet once)"
         rows.append(ModelStatus(spec.key, spec.name, False, None, None, None, note))
@@ -311,7 +316,7 @@ def _cached(
     spec: ModelSpec,
     cache: Path,
     problems: list[str],
-    origins: tuple[Origin, ...] = ("official", "built-from-wheel"),
+    origins: tuple[Origin, ...] = ("official", *_BUILT),
 ) -> ModelAsset | None:
     """A cached, checksum-verified copy of `spec`, official first; None if there is none.
 
@@ -322,8 +327,9 @@ def _cached(
     candidates: list[tuple[Path, Origin]] = []
     if "official" in origins:
         candidates.append((_official_path(spec, cache), "official"))
-    if spec.buildable and "built-from-wheel" in origins:
-        candidates.append((_built_path(spec, cache), "built-from-wheel"))
+    built_origin = _built_origin(spec)
+    if built_origin is not None and built_origin in origins:
+        candidates.append((_built_path(spec, cache), built_origin))
     for path, origin in candidates:
         if not path.is_file():
             continue
@@ -331,7 +337,7 @@ def _cached(
         if origin == "official":
             expected = {spec.sha256 or str(entry.get("sha256", ""))} - {""}
         else:
-            expected = set(BUILT_FULL_SHA256.values())
+            expected = set(BUILT_SHA256[spec.key].values())
         if not expected:
             problems.append(f"cached {path.name} has no recorded checksum")
             continue
@@ -365,20 +371,34 @@ def _provision_official(spec: ModelSpec, cache: Path) -> ModelAsset:
 
 
 def _provision_built(spec: ModelSpec, cache: Path) -> ModelAsset:
-    """Build the model from the PyPI wheel into the cache; ModelUnavailable on failure."""
+    """Build the model from registry packages into the cache (called with the cache lock
+    held); ModelUnavailable on failure.
+
+    Lite and heavy are the built full bundle with another landmark network, so full is
+    built first when the cache lacks it.
+    """
+    origin = _built_origin(spec)
+    if origin is None:
+        raise ModelUnavailable(f"{spec.name} cannot be built offline")
     final = _built_path(spec, cache)
-    data = _build_full_bytes()
+    if origin == "built-from-npm":
+        full = MODELS[DEFAULT_MODEL]
+        base = _cached(full, cache, [], origins=_BUILT) or _provision_built(full, cache)
+        data = _build_bytes(spec, base.path.read_bytes())
+        source = f"npm:{NPM_PACKAGE}@{NPM_VERSION} into {base.path.name}"
+    else:
+        data = _build_bytes(spec, None)
+        source = f"pypi:{WHEEL_PROJECT}=={WHEEL_VERSION}"
     digest = hashlib.sha256(data).hexdigest()
-    if digest not in BUILT_FULL_SHA256.values():
+    if digest not in BUILT_SHA256[spec.key].values():
         raise ModelUnavailable(
-            f"the {spec.name} built from {WHEEL_PROJECT}=={WHEEL_VERSION} has sha256 "
+            f"the {spec.name} built from {_build_source(spec)} has sha256 "
             f"{digest[:12]}…, which matches no pinned build (flatbuffers "
             f"{_flatbuffers_version()} may encode differently)"
         )
     _write_atomically(final, lambda tmp: tmp.write_bytes(data))
-    source = f"pypi:{WHEEL_PROJECT}=={WHEEL_VERSION}"
-    _record(cache, final, spec, digest, "built-from-wheel", source)
-    return ModelAsset(name=spec.name, path=final, sha256=digest, origin="built-from-wheel")
+    _record(cache, final, spec, digest, origin, source)
+    return ModelAsset(name=spec.name, path=final, sha256=digest, origin=origin)
 
 
 def _fetch_official(url: str, dest: Path) -> None:
@@ -405,11 +425,28 @@ def _fetch_official(url: str, dest: Path) -> None:
         raise ModelUnavailable(f"download from {_host(url)} failed ({err})") from err
 
 
-def _build_full_bytes() -> bytes:
-    """The full model built from the wheel. A seam the tests replace."""
-    from models.build import build_full_task
+def _build_bytes(spec: ModelSpec, full_bundle: bytes | None) -> bytes:
+    """The model built from registry packages: full from the wheel, lite and heavy by
+    swapping the npm package's network into `full_bundle`. A seam the tests replace."""
+    from models.build import build_full_task, build_npm_task
 
+    if spec.built_from == "npm" and full_bundle is not None:
+        return build_npm_task(spec.key, full_bundle)
     return build_full_task()
+
+
+def _built_origin(spec: ModelSpec) -> Origin | None:
+    if spec.built_from == "npm":
+        return "built-from-npm"
+    return "built-from-wheel" if spec.built_from == "wheel" else None
+
+
+def _build_source(spec: ModelSpec) -> str:
+    """Where an offline build of `spec` comes from, for messages."""
+    wheel = f"PyPI {WHEEL_PROJECT}=={WHEEL_VERSION}"
+    if spec.built_from == "npm":
+        return f"npm {NPM_PACKAGE}@{NPM_VERSION} and {wheel}"
+    return wheel
 
 
 def _write_atomically(final: Path, write: Callable[[Path], object]) -> str:
@@ -520,3 +557,23 @@ def _flatbuffers_version() -> str:
         return version("flatbuffers")
     except Exception:  # noqa: BLE001 - only for a message
         return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m models.provision [lite full heavy]``: provision the models named (all
+    by default) into the cache and print where each is; one line and exit 1 on failure.
+
+    For CI and for preparing a machine that will later be offline."""
+    keys = (sys.argv[1:] if argv is None else argv) or list(MODELS)
+    for key in keys:
+        try:
+            asset = resolve_model(key)
+        except ModelUnavailable as err:
+            print(f"backcheck: {err}", file=sys.stderr)
+            return 1
+        print(f"{key}: {asset.path} ({asset.origin}, sha256 {asset.sha256[:12]}…)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

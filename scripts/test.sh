@@ -7,9 +7,10 @@ python3 -m venv .venv
 . .venv/bin/activate
 pip install --quiet --upgrade pip
 pip install --quiet -e ".[test]"
-# The pose model is built once from the PyPI mediapipe wheel when Google's model host
-# can't be reached; BACKCHECK_MODEL_DIR keeps it between runs.
-python -c "from models.provision import resolve_model; print('pose model:', resolve_model('full').path)"
+# The pose models are built once when Google's model host can't be reached: full from the
+# PyPI mediapipe wheel, lite and heavy from it and the npm package @mediapipe/pose (needs
+# npm); BACKCHECK_MODEL_DIR keeps them between runs. A failure is one line and stops here.
+python -m models.provision lite full heavy
 ruff check .
 mypy
 # Everything runs here: a test that needs ../shared/data fails, rather than skips, without it.

@@ -169,12 +169,12 @@ def run(
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    from backcheck.history import HistoryStore
+    from backcheck.history import QUICK_CHECK, HistoryStore
     from metrics.profile import ClientProfile
     from tests.browser import CHROMEDRIVER, App, wait_for
 
     db = work / "history.sqlite3"
-    if save_as is not None:
+    if save_as is not None and save_as != QUICK_CHECK:  # a quick check needs no client
         HistoryStore(db).add_client(ClientProfile(name=save_as))
     app = App(db, work / "streamlit.log")
     app.start()
@@ -197,15 +197,20 @@ def run(
 
         wait_for(live_button, 60, "the Live check page button").click()
         if exercise == "plank":
-            label = wait_for(
-                lambda: [
-                    e for e in driver.find_elements(By.TAG_NAME, "label") if e.text == "Plank"
-                ],
-                30,
-                "the Plank choice",
-            )
-            label[0].click()
-            time.sleep(1.0)
+
+            def plank_picked() -> bool:
+                """Click "Plank" until its radio is checked (a click made while the page's
+                first run is still going can be lost)."""
+                label = [e for e in driver.find_elements(By.TAG_NAME, "label") if e.text == "Plank"]
+                if not label:
+                    return False
+                if label[0].find_element(By.TAG_NAME, "input").is_selected():
+                    return True
+                label[0].click()
+                time.sleep(1.0)
+                return False
+
+            wait_for(plank_picked, 60, "the Plank choice", interval=1.0)
         frame = wait_for(
             lambda: (
                 driver.find_elements(By.CSS_SELECTOR, "iframe[title*='webrtc']")
@@ -252,7 +257,7 @@ def _stop_and_save(driver: Any, client: str, db: Path) -> dict[str, Any]:
     """Press STOP, then the page's save button; what the page and the database say."""
     from selenium.webdriver.common.by import By
 
-    from backcheck.history import HistoryStore
+    from backcheck.history import QUICK_CHECK, HistoryStore
     from tests.browser import wait_for
 
     frame = driver.find_elements(By.TAG_NAME, "iframe")[0]
@@ -263,7 +268,8 @@ def _stop_and_save(driver: Any, client: str, db: Path) -> dict[str, Any]:
         "the STOP button",
     )[0].click()
     driver.switch_to.default_content()
-    label = f"Save this set to {client}'s history"
+    quick = client == QUICK_CHECK
+    label = "Save this set as a quick check" if quick else f"Save this set to {client}'s history"
     wait_for(
         lambda: [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text == label],
         60,
@@ -279,7 +285,8 @@ def _stop_and_save(driver: Any, client: str, db: Path) -> dict[str, Any]:
         "the saved message",
     )[0]
     store = HistoryStore(db)
-    sessions = store.sessions(store.clients()[0].id)
+    owner = store.quick_check() if quick else store.clients()[0]
+    sessions = store.sessions(owner.id)
     return {
         "message": message,
         "sessions": [{"n_reps": s.n_reps, "exercise": s.exercise} for s in sessions],

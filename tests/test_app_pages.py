@@ -45,10 +45,13 @@ def _videos(at: AppTest) -> list:
     return [e for e in at.main if getattr(e, "type", None) == "video"]
 
 
-def test_first_run_asks_for_a_client_and_adds_one(db: Path) -> None:
+def test_first_run_offers_a_quick_check_at_once_and_adds_a_client(db: Path) -> None:
     at = _app()
-    assert [i.value for i in at.info] == ["Add a client to start."]
-    assert not at.file_uploader  # nothing to upload for until there is a client
+    # No client needed: the uploader is there, under the quick check.
+    assert at.selectbox[0].format_func(at.selectbox[0].value) == "Quick check (no client)"
+    assert len(at.file_uploader) == 1
+    assert "saved apart from clients" in at.caption[1].value
+    assert HistoryStore(db).clients() == []
     at.text_input[0].input("Kim Lee")
     at.checkbox[0].check()  # flexion-intolerant
     at.radio[0].set_value("strict")
@@ -257,3 +260,69 @@ def test_a_bad_standing_clip_leaves_the_neutral_alone(db: Path) -> None:
     assert at.error[0].value.startswith("stand.mov:")
     assert store.client(kim.id).profile.neutral == {"spine_curve_deg": 31.0}
     assert list(store.staging_dir.iterdir()) == []
+
+
+def test_a_quick_check_result_moves_to_a_client_from_the_page(db: Path) -> None:
+    store = HistoryStore(db)
+    quick = store.quick_check()
+    sid = _session(store, quick.id, hinge_report(file="try.mp4"))
+    at = _app()
+    at.session_state["last_session_id"] = sid
+    at.run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Quick check: Hip hinge"
+    # No client yet: the page says how to keep it, and offers no move.
+    assert any("Add a client above to move it" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.label == "Move to their history"]
+    ana = store.add_client(ClientProfile(name="Ana"))
+    store.add_client(ClientProfile(name="Kim"))
+    at.run()
+    move_to = at.selectbox(key=f"latest_move_to_{sid}")
+    assert move_to.options == ["Ana", "Kim"]
+    move_to.set_value(ana.id)
+    [b for b in at.button if b.label == "Move to their history"][0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.id for s in store.sessions(ana.id)] == [sid]
+    assert store.sessions(quick.id) == []
+    # The page now shows it as Ana's, with Ana picked, and no move control.
+    assert at.subheader[0].value == "Ana: Hip hinge"
+    assert at.selectbox[0].format_func(at.selectbox[0].value) == "Ana"
+    assert not [b for b in at.button if b.label == "Move to their history"]
+
+
+def test_quick_checks_have_their_own_history_without_a_profile(db: Path) -> None:
+    store = HistoryStore(db)
+    quick = store.quick_check()
+    _session(store, quick.id, hinge_report(file="try.mp4"))
+    store.add_client(ClientProfile(name="Kim"))
+    at = _app()
+    at.segmented_control(key="page").set_value("history").run()
+    picker = at.selectbox[0]
+    assert picker.format_func(picker.value) == "Kim"  # a real client comes up first
+    picker.set_value(quick.id).run()
+    assert not at.exception, at.exception
+    labels = [e.label for e in at.expander]
+    assert "Profile" not in labels and "Neutral calibration" not in labels
+    assert "try.mp4" in at.table[0].value.to_string()
+
+
+def test_a_full_disk_says_not_saved_and_keeps_the_page(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backcheck.history import DISK_FULL, HistoryError
+    from backcheck.ui import upload_page
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise HistoryError(DISK_FULL)
+
+    monkeypatch.setattr(upload_page, "analyse_upload", full)
+    at = _app()
+    at.file_uploader[0].set_value(("set.mp4", b"\0" * 100, "video/mp4"))
+    at.run()
+    [b for b in at.button if b.label == "Analyse"][0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [f"**Not saved.** {DISK_FULL}"]
+    assert HistoryStore(db).sessions() == []
+    assert len(at.file_uploader) == 1  # the page carries on

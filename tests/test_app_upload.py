@@ -71,3 +71,66 @@ def test_uploading_a_real_clip_saves_and_shows_the_session(
     at.run()
     assert "No steady moment was found in the first 5 s" in at.error[0].value
     assert store.client(kim.id).profile.neutral == {}
+
+
+_ANALYSIS = """
+import sys
+from pathlib import Path
+from backcheck.history import HistoryStore
+from backcheck.ui.uploads import analyse_upload
+
+store = HistoryStore(sys.argv[1])
+quick = store.quick_check()
+
+def progress(fraction, label):
+    print(f"{fraction:.3f} {label}", flush=True)
+
+with open(sys.argv[2], "rb") as fh:
+    analyse_upload(store, quick, "try.mp4", fh, model=sys.argv[3], progress=progress)
+print("saved", flush=True)
+"""
+
+
+@pytest.mark.clips
+@pytest.mark.parametrize("stage", ["finding the lifter", "drawing"])
+def test_an_analysis_killed_midway_leaves_no_session(
+    tmp_path: Path, shared_data: Path, model_path: Path, stage: str
+) -> None:
+    """SIGKILL during the pose pass or while the annotated video is drawn: the history has
+    no session, its files are only a staging folder that the next start's sweep removes,
+    and the database is whole and takes the next session."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "history.sqlite3"
+    clip = shared_data / "clips" / "deadlift" / "posereader_good.mp4"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _ANALYSIS, str(db), str(clip), str(model_path)],
+        cwd=Path(APP).parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line.strip())
+        if stage in line.lower():
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, seen
+    store = HistoryStore(db)
+    assert store.integrity_ok()
+    assert store.sessions() == []
+    assert list(store.sessions_dir.iterdir()) == []
+    (left,) = store.staging_dir.iterdir()  # the killed run's outputs, half written
+    assert store.sweep(older_than_s=0) == [left]
+    # The next analysis is saved as usual.
+    with open(clip, "rb") as fh:
+        from backcheck.ui.uploads import analyse_upload
+
+        s = analyse_upload(store, store.quick_check(), "again.mp4", fh, model=str(model_path))
+    assert [x.id for x in store.sessions()] == [s.id] and s.n_reps >= 1

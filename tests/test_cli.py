@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -203,3 +204,237 @@ def test_follows_the_lifter_with_someone_else_in_frame(
     assert np.all(hips[found] < 360), "the track jumped to the person on the right"
     assert (track.others > 0).mean() > 0.5
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# --- mistakes in the arguments: one line, exit 2, nothing read or written ---------------
+
+
+def _mistake(argv: list[str], capsys: pytest.CaptureFixture[str], *words: str) -> None:
+    code, out, err = _run(argv, capsys)
+    assert code == 2, (code, err)
+    assert out == ""
+    _assert_clean_failure(code, err, *words)
+
+
+def test_out_onto_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me")
+    _mistake(["analyze", str(tmp_path / "clip.mp4"), "--out", str(taken)], capsys, "is a file")
+    assert taken.read_text() == "keep me"
+
+
+def test_out_under_a_file_cannot_be_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    out = tmp_path / "notes.txt" / "report"
+    _mistake(["analyze", str(tmp_path / "clip.mp4"), "--out", str(out)], capsys, "can't be made")
+
+
+def test_out_in_a_folder_that_is_not_writable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if os.geteuid() == 0:  # root writes anywhere a mode allows: use a read-only file system
+        locked = Path("/sys")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+    out = locked / "backcheck-out" / "deeper"
+    try:
+        _mistake(
+            ["analyze", str(tmp_path / "clip.mp4"), "--out", str(out)],
+            capsys,
+            "can't be made",
+            "not writable",
+        )
+        assert not out.parent.exists()
+    finally:
+        if locked != Path("/sys"):
+            locked.chmod(0o700)
+
+
+def test_default_out_beside_a_video_in_a_read_only_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --out: the folder beside the video, which here can't be made."""
+    if os.geteuid() == 0:
+        video = Path("/sys/kernel/notes")  # readable by all, writable beside by no one
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        video = locked / "clip.mp4"
+        video.write_bytes(b"x")
+        locked.chmod(0o500)
+    _mistake(["analyze", str(video)], capsys, "can't be made", "not writable", "--out")
+
+
+def test_a_missing_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _mistake(
+        ["analyze", str(tmp_path / "clip.mp4"), "--profile", str(tmp_path / "sam.toml")],
+        capsys,
+        "sam.toml",
+        "not found",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('name = "Sam\nstrictness = "strict"\n', ("not valid TOML",)),
+        ('name = "Sam"\nstrictness = "harsh"\n', ("malformed", "strictness")),
+        ('name = "Sam"\n[neutral]\nspine_bend_deg = "six"\n', ("malformed",)),
+    ],
+)
+def test_a_malformed_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, words: tuple[str, ...]
+) -> None:
+    profile = tmp_path / "sam.toml"
+    profile.write_text(text)
+    _mistake(
+        ["analyze", str(tmp_path / "clip.mp4"), "--profile", str(profile)],
+        capsys,
+        "sam.toml",
+        *words,
+    )
+
+
+def test_a_profile_that_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["analyze", str(tmp_path / "clip.mp4"), "--profile", str(tmp_path)]
+    _mistake(argv, capsys, "is a folder")
+
+
+def test_the_sample_profile_loads() -> None:
+    from metrics.profile import ClientProfile
+
+    sam = ClientProfile.load(Path(__file__).resolve().parents[1] / "samples" / "profile.toml")
+    assert sam.name == "Sam" and sam.flexion_intolerant and sam.strictness == "standard"
+
+
+def test_an_unknown_model_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["analyze", str(tmp_path / "clip.mp4"), "--model", "fulll"]
+    _mistake(argv, capsys, "unknown model 'fulll'", "lite")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["analyze"], ("required", "video")),
+        (["analyze", "clip.mp4", "--exercise", "squat"], ("invalid choice", "squat")),
+        (["analyse", "clip.mp4"], ("invalid choice", "analyse")),
+        (["analyze", "clip.mp4", "--fast"], ("unrecognized", "--fast")),
+    ],
+)
+def test_argparse_mistakes_are_one_line(
+    argv: list[str], words: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _mistake(argv, capsys, *words)
+
+
+def test_help_still_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["analyze", "--help"], capsys)
+    assert code == 0 and "--verbose" in out and "--profile" in out
+
+
+# --- a quiet command line: stderr holds backcheck's own lines and the progress bar ------
+
+REPO = Path(__file__).resolve().parents[1]
+_BAR = re.compile(r"^\[[#-]{30}\] +\d+% [A-Z]")
+
+
+def _cli_with_stderr_on_a_terminal(argv: list[str]) -> tuple[int, str, str]:
+    """Run the real CLI in a subprocess with stderr on a pseudo-terminal (so the progress
+    bar is drawn, as a coach sees it); returns exit code, stdout and stderr."""
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="120")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backcheck.cli", *argv],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    proc.wait(timeout=60)
+    return proc.returncode, out, b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.clips
+def test_analyze_prints_only_its_own_lines(
+    shared_data: Path, model_path: Path, tmp_path: Path
+) -> None:
+    clip = shared_data / "clips" / "deadlift" / "posereader_good.mp4"
+    argv = ["analyze", str(clip), "--out", str(tmp_path / "o"), "--model", str(model_path)]
+    code, out, err = _cli_with_stderr_on_a_terminal(argv + ["--no-video"])
+    assert code == 0, err
+    assert out.startswith("posereader_good.mp4: hinge")
+    pieces = [p.strip() for p in re.split(r"[\r\n]+", err) if p.strip()]
+    bars = [p for p in pieces if _BAR.match(p)]
+    assert [p for p in pieces if not _BAR.match(p)] == [], err  # nothing foreign
+    stages = {re.sub(r" \(.*|·.*", "", p[37:]).strip() for p in bars}
+    assert {"Loading the pose model", "Finding the lifter", "Measuring angles"} <= stages
+    assert bars[-1].startswith("[" + "#" * 30 + "] 100%")
+    # The same run with --verbose shows the model's own log: the quiet run hid it.
+    code, _, loud = _cli_with_stderr_on_a_terminal(["--verbose", *argv, "--no-video"])
+    assert code == 0
+    assert "TensorFlow Lite" in loud or "LiteRT" in loud or "XNNPACK" in loud, loud[:2000]
+
+
+@pytest.mark.clips
+def test_bit_flipped_video(
+    shared_data: Path, model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One byte in 500 inverted after the header, as a failing card or transfer does."""
+    data = bytearray((shared_data / "clips" / "deadlift" / "posereader_good.mp4").read_bytes())
+    rng = np.random.default_rng(3)
+    for i in rng.integers(len(data) // 20, len(data), len(data) // 500):
+        data[i] ^= 0xFF
+    f = tmp_path / "flipped.mp4"
+    f.write_bytes(bytes(data))
+    out = tmp_path / "o"
+    code, _, err = _run(["analyze", str(f), "--out", str(out), "--model", str(model_path)], capsys)
+    assert code == 1
+    _assert_clean_failure(code, err, "flipped.mp4")
+    assert not out.exists()
+
+
+@pytest.mark.clips
+def test_a_full_disk_while_writing_the_report(
+    shared_data: Path,
+    model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ENOSPC from the file system once the analysis is done: one line, exit 1, and no
+    half-written report left in the folder."""
+    import errno
+
+    import backcheck.pipeline
+
+    def full(path: Path, analysis: object) -> None:
+        Path(path).write_text("t_s,trunk")  # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(backcheck.pipeline, "write_timeseries", full)
+    clip = shared_data / "clips" / "deadlift" / "posereader_good.mp4"
+    out = tmp_path / "o"
+    argv = ["analyze", str(clip), "--out", str(out), "--model", str(model_path), "--no-video"]
+    code, stdout, err = _run(argv, capsys)
+    assert code == 1 and stdout == ""
+    _assert_clean_failure(code, err, "disk is full")
+    # report.json was written before the disk filled; no partial timeseries.csv is left.
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -84,7 +85,7 @@ def _watch(
         args.append("--stop-at-cue")
     if save_as:
         args += ["--save-as", save_as]
-    cmd = _NETNS.format(python=sys.executable, args=" ".join(args))
+    cmd = _NETNS.format(python=sys.executable, args=shlex.join(args))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     # A session of its own, so a run that hangs is ended with the app and browser it started.
     proc = subprocess.Popen(
@@ -155,7 +156,9 @@ def test_rounded_back_clip_brings_up_the_rounding_cue(tmp_path: Path, shared_dat
 
 def test_plank_hold_timer_runs_through_the_labelled_hold(tmp_path: Path, shared_data: Path) -> None:
     clip = shared_data / "clips" / "plank" / "forearm_plank_correct.mp4"  # held 0-16.2 s
-    seen, pass_s, _ = _watch(tmp_path, clip, stop_at_reps=None, exercise="plank")
+    seen, pass_s, saved = _watch(
+        tmp_path, clip, stop_at_reps=None, exercise="plank", save_as="Quick check"
+    )
     holds = [
         (o["elapsed_s"], float(o["hold"].split()[0])) for o in seen if o["hold"] not in (None, "--")
     ]
@@ -169,3 +172,6 @@ def test_plank_hold_timer_runs_through_the_labelled_hold(tmp_path: Path, shared_
     t1, h1 = holds[-1]
     assert (h1 - h0) / (t1 - t0) == pytest.approx(1.0, abs=0.1)
     assert not any(o["cue_code"] for o in seen), "a cue on a plank labelled straight"
+    # Saved without making a client: as a quick check, analysed like an upload.
+    assert saved["message"] == "Saved: the hold as a quick check."
+    assert [s["exercise"] for s in saved["sessions"]] == ["plank"]

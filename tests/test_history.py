@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sqlite3
@@ -9,11 +10,20 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from backcheck.history import SCHEMA_VERSION, HistoryError, HistoryStore, default_db_path
+from backcheck.history import (
+    QUICK_CHECK,
+    SCHEMA_VERSION,
+    HistoryError,
+    HistoryStore,
+    default_db_path,
+)
 from metrics.profile import ClientProfile
 from tests.app_data import hinge_report, plank_report
 
@@ -28,7 +38,7 @@ def _save(store: HistoryStore, client_id: int, report, profile=None):
 
 def test_new_database_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3")
-    assert store.schema_version() == SCHEMA_VERSION == 1
+    assert store.schema_version() == SCHEMA_VERSION == 2
     con = sqlite3.connect(store.db_path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -236,3 +246,199 @@ def test_killing_a_writer_mid_save_loses_nothing_already_saved(tmp_path: Path) -
     assert all(s.folder.is_dir() for s in store.sessions())
     # The store still takes new sessions.
     assert _save(store, sessions[0].client_id, hinge_report()).id > max(saved)
+
+
+# --- quick checks: analyse without a client, move to a client afterwards ----------------
+
+
+def test_quick_checks_are_kept_apart_and_move_to_a_real_client(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    quick = store.quick_check()
+    assert quick.name == QUICK_CHECK and quick.quick_check
+    assert store.quick_check().id == quick.id  # made once
+    assert store.clients() == []  # not a client
+    a = _save(store, quick.id, hinge_report(file="try1.mp4"))
+    b = _save(store, quick.id, hinge_report(file="try2.mp4", flexion=(4.0, 5.0, 6.0)))
+    kim = store.add_client(ClientProfile(name="Kim", flexion_intolerant=True))
+    assert [c.name for c in store.clients()] == ["Kim"]
+    assert store.sessions(kim.id) == []
+
+    moved = store.move_session(a.id, kim.id)
+    assert moved.client_id == kim.id and moved.folder == a.folder and a.folder.is_dir()
+    assert [s.source_file for s in store.sessions(kim.id)] == ["try1.mp4"]
+    assert [s.source_file for s in store.sessions(quick.id)] == ["try2.mp4"]
+    # Moved whole: its reps and flags follow, the report is as it was judged.
+    assert len(store.rep_rows(a.id)) == 3 and len(store.flag_rows(a.id)) == 2
+    assert store.session(a.id).report.to_dict() == hinge_report(file="try1.mp4").to_dict()
+    with pytest.raises(HistoryError, match="No client"):
+        store.move_session(b.id, 999)
+    with pytest.raises(HistoryError, match="No saved session"):
+        store.move_session(999, kim.id)
+    # The name is kept for quick checks.
+    with pytest.raises(HistoryError, match="kept for checks without a client"):
+        store.add_client(ClientProfile(name=" quick  CHECK "))
+    with pytest.raises(HistoryError, match="kept for checks without a client"):
+        store.update_client(kim.id, ClientProfile(name="Quick check"))
+
+
+def test_a_version_1_database_is_migrated_with_its_clients_and_sessions(tmp_path: Path) -> None:
+    from backcheck.history import _MIGRATIONS
+
+    db = tmp_path / "h.sqlite3"
+    con = sqlite3.connect(db)
+    con.executescript(_MIGRATIONS[1] + "; PRAGMA user_version = 1;")
+    con.execute("INSERT INTO clients (name, created_at, updated_at) VALUES ('Kim', 'x', 'x')")
+    con.commit()
+    con.close()
+    store = HistoryStore(db)
+    assert store.schema_version() == 2
+    (kim,) = store.clients()
+    assert kim.name == "Kim" and not kim.quick_check
+    assert store.quick_check().id != kim.id
+
+
+def test_many_sessions_making_the_quick_check_at_once_make_one(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    HistoryStore(db)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            ids.append(HistoryStore(db).quick_check().id)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(ids)) == 1 and len(ids) == 8
+
+
+# --- under load and when things go wrong ---------------------------------------------
+
+_CONCURRENT_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from backcheck.history import HistoryStore
+    from metrics.profile import ClientProfile
+    from tests.app_data import hinge_report
+
+    db, me, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    store = HistoryStore(db)
+    quick = store.quick_check()
+    mine = store.add_client(ClientProfile(name=f"Client {me}"))
+    while not go.exists():  # every writer starts saving at the same moment
+        time.sleep(0.01)
+    for i in range(10):
+        staging = store.new_staging_dir()
+        (staging / "report.json").write_text("{}")
+        s = store.save_session(quick.id, hinge_report(file=f"w{me}-{i}.mp4"), staging)
+        if i % 2:
+            store.move_session(s.id, mine.id)
+    print("done", flush=True)
+    """
+)
+
+
+def test_concurrent_writers_from_four_processes_all_land(tmp_path: Path) -> None:
+    """Four app servers (or CLI runs) saving into one history at once: every session,
+    rep, flag and move lands, and the file stays consistent (WAL + busy timeout)."""
+    db = tmp_path / "h.sqlite3"
+    HistoryStore(db)
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CONCURRENT_WRITER, str(db), str(n), str(go)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    while len(HistoryStore(db).clients()) < 4 and all(p.poll() is None for p in procs):
+        time.sleep(0.05)
+    go.touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    store = HistoryStore(db)
+    assert store.integrity_ok()
+    quick = store.quick_check()
+    assert len(store.sessions()) == 40
+    assert len(store.sessions(quick.id)) == 20
+    for client in store.clients():
+        n = client.name.split()[-1]
+        got = sorted(s.source_file for s in store.sessions(client.id))
+        assert got == sorted(f"w{n}-{i}.mp4" for i in (1, 3, 5, 7, 9))
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM reps").fetchone()[0] == 120
+        assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 80
+    assert len(list(store.sessions_dir.iterdir())) == 40
+    assert list(store.staging_dir.iterdir()) == []
+
+
+def test_a_full_disk_saves_nothing_and_says_so(tmp_path: Path) -> None:
+    """SQLite's own "database or disk is full" (the file may not grow): no session, rep or
+    flag rows, the outputs go back to staging for the sweep, and the store works again
+    once there is room."""
+
+    class Full(HistoryStore):
+        full = False
+
+        @contextmanager
+        def connect(self) -> Iterator[sqlite3.Connection]:
+            with super().connect() as con:
+                if self.full:  # the file may not grow by a single page
+                    pages = con.execute("PRAGMA page_count").fetchone()[0]
+                    con.execute(f"PRAGMA max_page_count = {pages}")
+                yield con
+
+    store = Full(tmp_path / "h.sqlite3")
+    kim = store.add_client(ClientProfile(name="Kim"))
+    first = _save(store, kim.id, hinge_report(file="before.mp4"))
+    store.full = True
+    staging = store.new_staging_dir()
+    (staging / "report.json").write_text("{}")
+    big = hinge_report(file="x" * 200_000 + ".mp4")  # more than the free pages hold
+    with pytest.raises(HistoryError, match="disk is full"):
+        store.save_session(kim.id, big, staging)
+    assert [s.id for s in store.sessions()] == [first.id]
+    with sqlite3.connect(store.db_path) as con:
+        assert con.execute("SELECT count(*) FROM reps").fetchone()[0] == 3
+        assert con.execute("SELECT count(*) FROM flags").fetchone()[0] == 2
+    assert staging.is_dir() and sorted(store.sessions_dir.iterdir()) == [first.folder]
+    assert store.integrity_ok()
+    store.full = False
+    assert _save(store, kim.id, hinge_report(file="after.mp4")).id > first.id
+
+
+def test_a_full_disk_while_writing_the_outputs_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC from the file system while an upload's outputs are written: a one-line
+    reason, no session, no staging folder."""
+    import errno
+
+    import backcheck.pipeline
+    from backcheck.ui import uploads
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def fake_analysis(video, out_dir, **options):  # the pose pass is not what is tested
+        Path(out_dir, "report.json").write_text("{}")
+        backcheck.pipeline.write_timeseries(Path(out_dir) / "timeseries.csv", None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backcheck.pipeline, "write_timeseries", full)
+    monkeypatch.setattr(backcheck.pipeline, "analyze_video", fake_analysis)
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    quick = store.quick_check()
+    with pytest.raises(HistoryError, match="disk is full"):
+        uploads.analyse_upload(store, quick, "try.mp4", io.BytesIO(b"\0" * 1000))
+    assert store.sessions() == []
+    assert list(store.staging_dir.iterdir()) == []
+    assert list(store.sessions_dir.iterdir()) == []

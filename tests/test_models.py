@@ -7,7 +7,9 @@ Every other test works on copies in its own cache folder with the network seams 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -23,7 +25,7 @@ import pytest
 
 from models import build, provision
 from models.provision import ModelAsset, ModelUnavailable, resolve_model
-from models.registry import BUILT_FULL_SHA256, TASK_MEMBERS, WHEEL_PARTS
+from models.registry import BUILT_SHA256, NPM_LANDMARKS, TASK_MEMBERS, WHEEL_PARTS
 from models.tflite_metadata import ImageInput, read_image_input
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -31,31 +33,36 @@ CLIP = SHARED_DATA / "clips" / "kettlebell" / "0016c_1.mp4"
 
 
 @pytest.fixture(scope="session")
-def built_model(tmp_path_factory: pytest.TempPathFactory) -> ModelAsset:
-    """The full model built from the mediapipe wheel (pip download on a cold cache)."""
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """$BACKCHECK_MODEL_DIR when set (CI provisions it), else a cold cache for this session."""
     env = os.environ.get(provision.ENV_MODEL_DIR, "").strip()
-    cache = Path(env) if env else tmp_path_factory.mktemp("model-cache")
-    return provision.ensure_built(cache)
+    return Path(env) if env else tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def built_model(model_cache: Path) -> ModelAsset:
+    """The full model built from the mediapipe wheel (pip download on a cold cache)."""
+    return provision.ensure_built(model_cache)
 
 
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """No official download, no pip: every attempt is counted and fails."""
+    """No official download, no pip, no npm: every attempt is counted and fails."""
     calls = {"fetch": 0, "build": 0}
 
     def no_fetch(url: str, dest: Path) -> None:
         calls["fetch"] += 1
         raise ModelUnavailable("cannot reach storage.googleapis.com (test: offline)")
 
-    def no_build() -> bytes:
+    def no_build(spec: object, full_bundle: bytes | None) -> bytes:
         calls["build"] += 1
         raise ModelUnavailable("pip could not download mediapipe==0.10.21 (test: offline)")
 
     def no_pip(*args: object, **kwargs: object) -> None:
-        raise AssertionError("pip must not run")
+        raise AssertionError("pip and npm must not run")
 
     monkeypatch.setattr(provision, "_fetch_official", no_fetch)
-    monkeypatch.setattr(provision, "_build_full_bytes", no_build)
+    monkeypatch.setattr(provision, "_build_bytes", no_build)
     monkeypatch.setattr(build.subprocess, "run", no_pip)
     return calls
 
@@ -81,7 +88,7 @@ def test_built_task_matches_the_pin_for_this_flatbuffers(built_model: ModelAsset
     generation = "flatbuffers>=25.12" if (major, minor) >= (25, 12) else "flatbuffers<25.12"
     assert built_model.origin == "built-from-wheel"
     assert built_model.name == "pose_landmarker_full"
-    assert built_model.sha256 == BUILT_FULL_SHA256[generation]
+    assert built_model.sha256 == BUILT_SHA256["full"][generation]
     assert provision.file_sha256(built_model.path) == built_model.sha256
 
 
@@ -156,6 +163,150 @@ def test_wheel_with_other_networks_is_refused(tmp_path: Path) -> None:
     assert "expected 9ba9dd3d42ef" in text
 
 
+# --- lite and heavy from the npm package ----------------------------------------------------
+
+NPM_SPEC = "@mediapipe/pose@0.5.1675469404"
+
+
+def _fake_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """Put an `npm` on PATH that runs `script` (sh) with its arguments logged to argv.txt."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "argv.txt"}\n{script}\n')
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return tmp_path / "argv.txt"
+
+
+def _package_tarball(path: Path, networks: dict[str, bytes]) -> Path:
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in networks.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_swapping_a_network_in_keeps_the_bundle_exact(built_model: ModelAsset) -> None:
+    """The swap re-packs the network under full's metadata and keeps the detector byte for
+    byte: swapping full's own network back in rebuilds the pinned full bundle exactly."""
+    full = built_model.path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(full)) as bundle:
+        detector = bundle.read("pose_detector.tflite")
+        landmarks = bundle.read("pose_landmarks_detector.tflite")
+    assert build.swap_landmarks(full, "full", landmarks) == full
+    swapped = build.swap_landmarks(full, "heavy", landmarks)
+    with zipfile.ZipFile(io.BytesIO(swapped)) as bundle:
+        assert [i.filename for i in bundle.infolist()] == list(TASK_MEMBERS)
+        assert bundle.read("pose_detector.tflite") == detector
+        heavy_landmarks = bundle.read("pose_landmarks_detector.tflite")
+    assert read_image_input(heavy_landmarks) == ImageInput(mean=0.0, std=255.0)
+    assert b"BlazePose GHUM 3D landmarks (heavy)" in heavy_landmarks
+    assert len(heavy_landmarks) == len(landmarks)  # only the title changed
+
+
+def test_npm_pack_fetches_the_pinned_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tarball = _package_tarball(tmp_path / "served.tgz", {"pose_landmark_lite.tflite": b"x"})
+    # npm pack SPEC --pack-destination DIR ...: copy the tarball into DIR.
+    argv = _fake_npm(tmp_path, monkeypatch, f'cp {tarball} "$4/mediapipe-pose.tgz"')
+    got = build.download_npm_package(tmp_path / "dest")
+    assert got == tmp_path / "dest" / "mediapipe-pose.tgz"
+    assert argv.read_text().split()[:4] == ["pack", NPM_SPEC, "--pack-destination", str(got.parent)]
+
+
+def test_npm_network_that_fails_its_checksum_is_refused(
+    built_model: ModelAsset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through resolve_model: the npm build runs, finds other bytes than pinned, and the
+    coach gets one line naming the file, both checksums' starts and what to do."""
+
+    def no_fetch(url: str, dest: Path) -> None:
+        raise ModelUnavailable("cannot reach the model host (test: offline)")
+
+    monkeypatch.setattr(provision, "_fetch_official", no_fetch)
+    _cache_with_built(built_model, tmp_path / "cache")
+    fake = b"\x1c\x00\x00\x00TFL3 a tampered landmark network"
+    tarball = _package_tarball(tmp_path / "served.tgz", {"pose_landmark_lite.tflite": fake})
+    _fake_npm(tmp_path, monkeypatch, f'cp {tarball} "$4/mediapipe-pose.tgz"')
+    with pytest.raises(ModelUnavailable) as err:
+        resolve_model("lite", cache_dir=tmp_path / "cache")
+    text = _one_line(err)
+    got = hashlib.sha256(fake).hexdigest()[:12]
+    assert (
+        f"pose_landmark_lite.tflite in {NPM_SPEC} has sha256 {got}…, expected f17bfbecadb6…: "
+        "the package is not the one backcheck was checked with"
+    ) in text
+    assert "--model full" in text
+    assert not (tmp_path / "cache" / "pose_landmarker_lite.built.task").exists()
+    assert not list((tmp_path / "cache").glob("*.part"))
+
+
+def test_missing_npm_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ModelUnavailable) as err:
+        build.download_npm_package(tmp_path / "dest")
+    assert _one_line(err) == f"npm is not installed (it fetches {NPM_SPEC})"
+
+
+def test_npm_error_is_its_telling_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_npm(
+        tmp_path,
+        monkeypatch,
+        "echo 'npm error code ETARGET' >&2\n"
+        "echo 'npm error notarget No matching version found for @mediapipe/pose' >&2\n"
+        "echo 'npm error A complete log of this run can be found in: /x.log' >&2\nexit 1",
+    )
+    with pytest.raises(ModelUnavailable) as err:
+        build.download_npm_package(tmp_path / "dest")
+    assert _one_line(err) == (
+        f"npm could not fetch {NPM_SPEC} "
+        "(npm error notarget No matching version found for @mediapipe/pose)"
+    )
+
+
+def test_tarball_without_the_network_is_refused(tmp_path: Path) -> None:
+    tarball = _package_tarball(tmp_path / "p.tgz", {"README.md": b"hello"})
+    with pytest.raises(ModelUnavailable) as err:
+        build.npm_network(tarball, "heavy")
+    assert _one_line(err).startswith(f"p.tgz is not a usable {NPM_SPEC} package")
+
+
+@pytest.fixture(scope="session")
+def npm_models(model_cache: Path, built_model: ModelAsset) -> dict[str, ModelAsset]:
+    """lite and heavy built from the npm package on top of the built full (npm on a cold
+    cache)."""
+    return {key: provision.ensure_built(model_cache, key) for key in ("lite", "heavy")}
+
+
+def test_lite_and_heavy_build_to_their_pins(
+    npm_models: dict[str, ModelAsset], built_model: ModelAsset
+) -> None:
+    major, minor = (int(x) for x in version("flatbuffers").split(".")[:2])
+    generation = "flatbuffers>=25.12" if (major, minor) >= (25, 12) else "flatbuffers<25.12"
+    with zipfile.ZipFile(built_model.path) as bundle:
+        detector = bundle.read("pose_detector.tflite")
+    for key, asset in npm_models.items():
+        assert asset.origin == "built-from-npm"
+        assert asset.name == f"pose_landmarker_{key}"
+        assert asset.sha256 == BUILT_SHA256[key][generation]
+        with zipfile.ZipFile(asset.path) as bundle:
+            assert bundle.read("pose_detector.tflite") == detector
+            network = bundle.read("pose_landmarks_detector.tflite")
+        assert read_image_input(network) == ImageInput(mean=0.0, std=255.0)
+    # The three networks differ in size as the package's do (lite < full < heavy).
+    sizes = [
+        zipfile.ZipFile(a.path).getinfo("pose_landmarks_detector.tflite").file_size
+        for a in (npm_models["lite"], built_model, npm_models["heavy"])
+    ]
+    assert sizes == sorted(sizes) and sizes[0] < 3_000_000 < 27_000_000 < sizes[2]
+    assert set(NPM_LANDMARKS) == {"lite", "heavy"}
+
+
 # --- the cache ---------------------------------------------------------------------------
 
 
@@ -203,11 +354,11 @@ def test_corrupted_cache_is_detected_and_rebuilt(
 
     builds: list[int] = []
 
-    def rebuild() -> bytes:
+    def rebuild(spec: object, full_bundle: bytes | None) -> bytes:
         builds.append(1)
         return good
 
-    monkeypatch.setattr(provision, "_build_full_bytes", rebuild)
+    monkeypatch.setattr(provision, "_build_bytes", rebuild)
     asset = resolve_model("full", cache_dir=tmp_path)
     assert len(builds) == 1
     assert offline["fetch"] == 1  # the official download was tried first
@@ -225,7 +376,9 @@ def test_build_that_matches_no_pin_is_refused(
     offline: dict[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(provision, "_build_full_bytes", lambda: built_model.path.read_bytes()[:-1])
+    monkeypatch.setattr(
+        provision, "_build_bytes", lambda spec, full: built_model.path.read_bytes()[:-1]
+    )
     with pytest.raises(ModelUnavailable) as err:
         resolve_model("full", cache_dir=tmp_path)
     text = _one_line(err)
@@ -243,12 +396,12 @@ def test_concurrent_resolves_build_once(
     good = built_model.path.read_bytes()
     builds: list[int] = []
 
-    def slow_build() -> bytes:
+    def slow_build(spec: object, full_bundle: bytes | None) -> bytes:
         builds.append(1)
         time.sleep(0.5)  # long enough for the other thread to reach the lock
         return good
 
-    monkeypatch.setattr(provision, "_build_full_bytes", slow_build)
+    monkeypatch.setattr(provision, "_build_bytes", slow_build)
     results: list[ModelAsset] = []
     threads = [
         threading.Thread(target=lambda: results.append(resolve_model("full", cache_dir=tmp_path)))
@@ -336,14 +489,17 @@ def test_lite_without_downloads_names_what_to_do(tmp_path: Path, offline: dict[s
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
-def test_lite_offline_is_not_built_and_says_why(tmp_path: Path, offline: dict[str, int]) -> None:
+def test_lite_offline_without_registries_names_both_failures(
+    tmp_path: Path, offline: dict[str, int]
+) -> None:
     with pytest.raises(ModelUnavailable) as err:
         resolve_model("lite", cache_dir=tmp_path)
     text = _one_line(err)
-    assert "could not be downloaded" in text
+    assert "could not be downloaded or built" in text
     assert "cannot reach storage.googleapis.com" in text
+    assert f"build from npm {NPM_SPEC} and PyPI mediapipe==0.10.21 failed" in text
     assert "--model full" in text
-    assert offline == {"fetch": 1, "build": 0}
+    assert offline == {"fetch": 1, "build": 1}  # the full bundle it builds on failed first
 
 
 def test_full_offline_without_pypi_names_both_failures(
@@ -449,7 +605,22 @@ def test_describe_lists_every_model(built_model: ModelAsset, tmp_path: Path) -> 
     full = next(line for line in lines if line.startswith("full "))
     assert "cached" in full and "built-from-wheel" in full and built_model.sha256 in full
     lite = next(line for line in lines if line.startswith("lite "))
-    assert "missing" in lite and "internet" in lite
+    assert "missing" in lite and "built from npm @mediapipe/pose@0.5.1675469404" in lite
+
+
+def test_describe_shows_npm_builds(
+    npm_models: dict[str, ModelAsset], built_model: ModelAsset, tmp_path: Path
+) -> None:
+    for asset in (built_model, *npm_models.values()):
+        (tmp_path / asset.path.name).write_bytes(asset.path.read_bytes())
+    rows = {r.key: r for r in provision.status(tmp_path)}
+    assert all(r.cached for r in rows.values())
+    assert [rows[k].origin for k in ("lite", "full", "heavy")] == [
+        "built-from-npm",
+        "built-from-wheel",
+        "built-from-npm",
+    ]
+    assert rows["heavy"].sha256 == npm_models["heavy"].sha256
 
 
 def test_importing_models_loads_nothing_heavy() -> None:
@@ -521,3 +692,58 @@ def test_built_model_finds_the_lifter(built_model: ModelAsset) -> None:
     assert 0.4 < np.median(leg_m) < 1.1  # hip to ankle in metres
     assert np.mean(np.array(mask_at_hip) > 0.5) >= 0.9
     assert 0.02 < np.median(mask_share) < 0.3
+
+
+@pytest.fixture(scope="session")
+def every_model(
+    npm_models: dict[str, ModelAsset], built_model: ModelAsset
+) -> dict[str, ModelAsset]:
+    return {"lite": npm_models["lite"], "full": built_model, "heavy": npm_models["heavy"]}
+
+
+@pytest.mark.clips
+def test_every_model_finds_the_same_lifter(every_model: dict[str, ModelAsset]) -> None:
+    """lite, full and heavy each load through backcheck's estimator and find the lifter on
+    eight frames of a side-view kettlebell deadlift (2 frames a second, so CI stays cheap),
+    in the same place: their hips and ankles agree within 4 % of the frame's height."""
+    if not CLIP.exists():
+        pytest.skip(f"{CLIP} not available")
+    from vision.pose import PoseEstimator
+    from vision.video import iter_frames
+
+    frames = list(itertools.islice(iter_frames(CLIP, max_fps=2.0, scale_to=640), 8))
+    height, width = frames[0].rgb.shape[:2]
+    joints: dict[str, np.ndarray] = {}
+    for key, asset in every_model.items():
+        points = []
+        with PoseEstimator(asset.path, num_poses=2) as estimator:
+            for frame in frames:
+                people = estimator.detect(frame.rgb, frame.t)
+                assert len(people) == 1, f"{key} at {frame.t:.1f} s found {len(people)}"
+                pose = people[0]
+                assert pose.image.shape == (33, 3) and pose.world.shape == (33, 3)
+                assert pose.edges is not None  # the mask came back too
+                points.append(pose.image[[23, 24, 27, 28], :2])
+        joints[key] = np.array(points)  # (frames, 4, 2) px
+        hips, ankles = joints[key][:, :2].mean(axis=1), joints[key][:, 2:].mean(axis=1)
+        assert np.all(hips[:, 1] < ankles[:, 1] - 0.1 * height), key
+        assert np.all((joints[key] >= 0) & (joints[key] <= [width, height])), key
+    for key in ("lite", "heavy"):
+        gap = np.abs(joints[key] - joints["full"]).max()
+        assert gap < 0.04 * height, f"{key} is {gap:.0f} px from full"
+
+
+def test_each_mode_has_a_known_default_model() -> None:
+    """upload, live and batch each name a model backcheck can provision; live's "auto" and
+    analyze_video's default follow the table (docs/models.md), a named model wins."""
+    import inspect
+
+    from backcheck.pipeline import analyze_video
+    from models.registry import MODE_DEFAULTS, MODELS
+    from vision.live import choose_live_model
+
+    assert set(MODE_DEFAULTS) == {"upload", "live", "batch"}
+    assert set(MODE_DEFAULTS.values()) <= set(MODELS)
+    assert choose_live_model("auto") == MODE_DEFAULTS["live"]
+    assert choose_live_model("lite") == "lite"
+    assert inspect.signature(analyze_video).parameters["model"].default == MODE_DEFAULTS["upload"]

@@ -40,6 +40,7 @@ def encode(
     rotation_cw: int | None = None,
     rate: int = 30,
     options: dict[str, str] | None = None,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Write `frames` at `times` (s) with PyAV; optional display-matrix rotation (clockwise)."""
     h, w = frames[0].shape[:2]
@@ -47,7 +48,7 @@ def encode(
         stream = out.add_stream(codec, rate=rate, options=options or {})
         assert isinstance(stream, VideoStream)
         stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = pix_fmt
         tb = Fraction(1, rate) if path.suffix == ".avi" else TB  # AVI counts frames
         stream.time_base = tb
         stream.codec_context.time_base = tb

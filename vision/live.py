@@ -40,8 +40,8 @@ from metrics.live import (
 )
 from metrics.profile import ClientProfile
 from metrics.track import PoseTrack
-from models.errors import ModelUnavailable
 from models.provision import resolve_model
+from models.registry import MODE_DEFAULTS
 from vision.annotate import FrameNotes, SkeletonAnnotator, draw_cue, readout_panel
 from vision.lifter import LIFTER_LOST_S, pick_lifter
 from vision.pose import PersonPose, PoseEstimator
@@ -100,19 +100,12 @@ class RateMeter:
 
 
 def choose_live_model(name: str = "auto") -> str:
-    """The model for live use: `name` itself, or for "auto" the fastest one at hand.
-
-    `lite` is MediaPipe's real-time model (about twice as fast as `full` on a CPU); it is
-    used when it is already cached. Otherwise `full`, which can always be provisioned
-    (built from the PyPI wheel when the official download is out of reach).
-    """
+    """The model for live use: `name` itself, or for "auto" live's default
+    (`models.registry.MODE_DEFAULTS`, chosen in docs/models.md: `lite` is under a fifth
+    cheaper here with one pose and raised false rounding flags on the labelled clips)."""
     if name != "auto":
         return name
-    try:
-        resolve_model("lite", allow_download=False)
-    except ModelUnavailable:
-        return "full"
-    return "lite"
+    return MODE_DEFAULTS["live"]
 
 
 class LiveSession:

@@ -126,7 +126,7 @@ def iter_frames(
 
 # A span that starts later seeks this far before its start, so the key frame found is
 # before it even when the demuxer's seek is coarse.
-_SEEK_MARGIN_S = 1.0
+_SEEK_MARGIN_S = 0.25
 
 
 class _SeekMissed(Exception):

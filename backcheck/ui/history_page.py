@@ -20,17 +20,16 @@ PROGRESS_HEIGHT = 360
 def render(store: HistoryStore, settings: Settings) -> None:
     st.title("Clients and history")
     client = pick_client(store, key="history")
-    if client is None:
-        st.info("No clients yet: add one above.")
-        return
     st.caption(profile_caption(client))
-    with st.expander("Profile"):
-        client_form(store, key=f"edit_{client.id}", client=client)
-    with st.expander("Neutral calibration"):
-        _calibration(store, client, settings)
+    if not client.quick_check:  # the quick check has no profile of its own
+        with st.expander("Profile"):
+            client_form(store, key=f"edit_{client.id}", client=client)
+        with st.expander("Neutral calibration"):
+            _calibration(store, client, settings)
     sessions = store.sessions(client.id)
     if not sessions:
-        st.info(f"No sessions for {client.name} yet: analyse a video on the first page.")
+        who = "without a client" if client.quick_check else f"for {client.name}"
+        st.info(f"No sessions {who} yet: analyse a video on the first page.")
         return
     with st.container(key="history-sessions"):
         st.subheader(f"Sessions ({len(sessions)})")
@@ -157,11 +156,9 @@ def _calibration(store: HistoryStore, client: Client, settings: Settings) -> Non
         "Standing clip", type=list(VIDEO_TYPES), key=f"neutral_clip_{client.id}"
     )
     if clip is not None and st.button("Calibrate", key=f"neutral_go_{client.id}"):
-        bar = st.progress(0.0, text="Starting…")
+        from backcheck.ui.upload_page import progress_bar
 
-        def progress(fraction: float, label: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=label[:60].capitalize())
-
+        bar, progress = progress_bar()
         clip.seek(0)
         try:
             updated = neutral_from_clip(

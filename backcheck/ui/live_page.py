@@ -98,8 +98,8 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
         horizontal=True,
         key="live_exercise",
     )
-    # The page's model setting names the upload model; live picks the fastest at hand
-    # unless another model was asked for by name or path.
+    # The page's model setting names the upload model; live uses its own default
+    # (models.registry.MODE_DEFAULTS) unless another model was asked for by name or path.
     model = "auto" if settings is None or settings.model == "full" else settings.model
     set_no = st.session_state.setdefault("live_set_no", 0)
     client_key = client.id if client is not None else "-"
@@ -184,16 +184,18 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
     if saved := st.session_state.get(saved_key):
         b[0].success(saved)
         return
-    if b[0].button(f"Save this set to {client.name}'s history", key="live_save"):
+    where = "as a quick check" if client.quick_check else f"to {client.name}'s history"
+    if b[0].button(f"Save this set {where}", key="live_save"):
+        from backcheck.history import HistoryError
         from backcheck.live import save_live_set
         from metrics.errors import AnalysisError
 
         try:
             with st.spinner("Analysing the set…"):
                 summary = save_live_set(store, client.id, session, profile=profile)
-        except AnalysisError as err:
+        except (AnalysisError, HistoryError) as err:
             st.error(str(err))
             return
         what = f"{summary.n_reps} reps" if exercise == "hinge" else "the hold"
-        st.session_state[saved_key] = f"Saved: {what} in {client.name}'s history."
+        st.session_state[saved_key] = f"Saved: {what} {where.replace('to ', 'in ', 1)}."
         st.rerun()

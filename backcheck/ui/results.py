@@ -38,12 +38,16 @@ def render_session(store: HistoryStore, session_id: int, *, key: str) -> None:
     s = record.summary
     client = store.client(s.client_id)
     what = "Plank" if report.exercise == "plank" else "Hip hinge"
-    st.subheader(f"{client.name}: {what}")
+    st.subheader(f"{client.name}: {what}")  # "Quick check: Hip hinge" without a client
     st.caption(
         f"{s.source_file} · {report.source.duration_s:.1f} s · analysed {s.created_at[:16]} UTC"
         f" · camera: {report.view.camera}"
         + (f", facing {report.view.facing}" if report.view.facing else "")
     )
+    if client.quick_check:
+        from backcheck.ui.clients import move_to_client
+
+        move_to_client(store, session_id, key=key)
     _cues(record, key=key)
     for w in report.quality.warnings:
         st.caption(f"Note: {w}")

@@ -3,7 +3,7 @@ see the result. The analysis is the same `analyze_video` call the CLI makes."""
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import streamlit as st
 
@@ -11,7 +11,7 @@ from backcheck.history import HistoryError, HistoryStore
 from backcheck.ui.clients import pick_client, profile_caption
 from backcheck.ui.results import render_session
 from backcheck.ui.settings import Settings
-from backcheck.ui.uploads import VIDEO_TYPES, analyse_upload, neutral_from_session
+from backcheck.ui.uploads import VIDEO_TYPES, Progress, analyse_upload, neutral_from_session
 from metrics.errors import AnalysisError
 
 RESULT_KEY = "last_session_id"
@@ -26,9 +26,6 @@ def render(store: HistoryStore, settings: Settings) -> None:
         "side, upload it, and get the few cues that matter, rep by rep."
     )
     client = pick_client(store, key="upload")
-    if client is None:
-        st.info("Add a client to start.")
-        return
     st.caption(profile_caption(client))
     exercise = st.radio(
         "Exercise",
@@ -45,11 +42,7 @@ def render(store: HistoryStore, settings: Settings) -> None:
     go = st.button("Analyse", type="primary", disabled=uploaded is None, key="upload_analyse")
     if go and uploaded is not None:
         st.session_state.pop(ERROR_KEY, None)
-        bar = st.progress(0.0, text="Starting…")
-
-        def progress(fraction: float, label: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=label[:60].capitalize())
-
+        bar, progress = progress_bar()
         uploaded.seek(0)
         try:
             summary = analyse_upload(
@@ -61,8 +54,11 @@ def render(store: HistoryStore, settings: Settings) -> None:
                 model=settings.model,
                 progress=progress,
             )
-        except AnalysisError as err:
-            st.session_state[ERROR_KEY] = str(err)
+        except (AnalysisError, HistoryError) as err:
+            headline = (
+                "Not saved." if isinstance(err, HistoryError) else "This video can't be analysed."
+            )
+            st.session_state[ERROR_KEY] = (headline, str(err))
             st.session_state.pop(RESULT_KEY, None)
         else:
             st.session_state[RESULT_KEY] = summary.id
@@ -71,13 +67,27 @@ def render(store: HistoryStore, settings: Settings) -> None:
         bar.empty()
         st.rerun()
     if problem := st.session_state.get(ERROR_KEY):
-        st.error(f"**This video can't be analysed.** {problem}", icon=":material/block:")
+        headline, reason = problem
+        st.error(f"**{headline}** {reason}", icon=":material/block:")
     session_id = st.session_state.get(RESULT_KEY)
     if session_id is None:
         return
     st.divider()
     render_session(store, session_id, key="latest")
     _calibrate_button(store, client.id, session_id)
+
+
+def progress_bar() -> tuple[Any, Progress]:
+    """A progress bar and the callback that moves it: the stage and the time left."""
+    from backcheck.progress import ProgressClock
+
+    bar = st.progress(0.0, text="Starting…")
+    clock = ProgressClock()
+
+    def progress(fraction: float, label: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=clock.line(fraction, label)[:90])
+
+    return bar, progress
 
 
 def _calibrate_button(store: HistoryStore, client_id: int, session_id: int) -> None:
@@ -88,6 +98,8 @@ def _calibrate_button(store: HistoryStore, client_id: int, session_id: int) -> N
     if record.summary.client_id != client_id or record.report.exercise != "hinge":
         return
     client = store.client(client_id)
+    if client.quick_check:  # a neutral belongs to a person
+        return
     with st.expander("Use this clip's setup as the client's neutral"):
         st.caption(
             "Takes the back and neck shape from the first steady second of the clip (the "

@@ -111,13 +111,12 @@ def analyse_upload(
 ) -> SessionSummary:
     """Analyse an uploaded video for `client` and save it as a session.
 
-    Raises `AnalysisError` (one-line reason) for anything wrong with the upload; nothing is
-    saved then and no file is left behind.
+    Raises `AnalysisError` (one-line reason) for anything wrong with the upload, and
+    `HistoryError` when the disk is full; nothing is saved then and no file is left behind.
     """
     from backcheck.ui.printable import moment_frames, report_html
 
-    staging = store.new_staging_dir()
-    try:
+    with store.staged() as staging:
         _, result = _analyse_spooled(
             staging,
             name,
@@ -136,9 +135,6 @@ def analyse_upload(
         )
         (staging / "report.html").write_text(html, "utf-8")
         return store.save_session(client.id, result.report, staging, client.profile)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def neutral_from_clip(
