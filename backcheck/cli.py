@@ -1,4 +1,5 @@
-"""`backcheck` command line: analyze a video, list models, evaluate on labelled clips."""
+"""`backcheck` command line: analyze a video, list models, evaluate on labelled clips,
+batch-analyse many clips on Ray."""
 
 from __future__ import annotations
 
@@ -71,6 +72,10 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--tracks", type=Path, default=None, help="folder of saved <stem>.npz tracks")
     ev.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     ev.add_argument("--model", default="full", help="pose model when a track is missing")
+
+    from backcheck.batch import add_parser as add_batch_parser
+
+    add_batch_parser(sub, parents=[common])
     return parser
 
 
@@ -102,6 +107,10 @@ def _run(args: argparse.Namespace) -> int:
         from backcheck.evaluate import evaluate_command
 
         return evaluate_command(args.clips, args.tracks, args.out, args.model)
+    if args.command == "batch":
+        from backcheck.batch import batch_command
+
+        return batch_command(args)
     return 2
 
 

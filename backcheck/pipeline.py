@@ -90,10 +90,13 @@ def analyze_video(
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
     progress: Progress | None = None,
     display_name: str | None = None,
+    workers: int | None = None,
 ) -> AnalysisResult:
     """Analyse `video` and write report.json, timeseries.csv, track.npz and annotated.mp4.
 
     Raises `AnalysisError` (one-line reason) for bad input, no person, or no model.
+    `workers` model instances share the video (default: one per core; a batch worker
+    that owns one core passes 1).
     """
     from models.provision import resolve_model
     from vision.frame_stash import FrameStash
@@ -121,6 +124,7 @@ def analyze_video(
                 max_fps=max_fps,
                 say=say,
                 display_name=display_name,
+                workers=workers,
             )
     except BaseException:
         if made_out and not any(out.iterdir()):
@@ -151,6 +155,7 @@ def _analyze_into(
     max_fps: float | None,
     say: Progress,
     display_name: str | None,
+    workers: int | None = None,
 ) -> AnalysisResult:
     track = extract_track(
         video,
@@ -160,6 +165,7 @@ def _analyze_into(
         total_s=info.duration_s,
         progress=lambda f, label: say(f * _POSE_SHARE, label),
         stash=stash,
+        workers=workers,
     )
     say(_POSE_SHARE, "measuring angles")
     analysis = analyze_track(track, exercise=exercise, profile=profile)

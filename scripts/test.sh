@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
 pip install --quiet --upgrade pip
-pip install --quiet -e ".[test]"
+pip install --quiet -e ".[test,scale]"
 # The pose models are built once when Google's model host can't be reached: full from the
 # PyPI mediapipe wheel, lite and heavy from it and the npm package @mediapipe/pose (needs
 # npm); BACKCHECK_MODEL_DIR keeps them between runs. A failure is one line and stops here.

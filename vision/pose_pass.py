@@ -89,7 +89,7 @@ def run_pose_pass(
     The first error in time order (a damaged video, say) is raised once all spans stop.
     With `stash`, the analysed frames (as the model saw them) are written to it too.
     """
-    from vision.pose import PoseEstimator
+    from vision.pose_reuse import open_estimator
     from vision.prefetch import prefetch
     from vision.video import iter_frames
 
@@ -105,7 +105,7 @@ def run_pose_pass(
         # Compressing for the stash happens in the decoding thread, beside the model's.
         frames = prefetch(_stashed(source, keep) if keep is not None else source)
         try:
-            with PoseEstimator(model_path, num_poses=num_poses) as estimator:
+            with open_estimator(model_path, num_poses=num_poses) as estimator:
                 for frame in frames:
                     if stop.is_set():
                         return

@@ -5,6 +5,7 @@ the call; a name from an upload is only ever a label, never part of a path."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import unicodedata
@@ -25,6 +26,7 @@ MAX_NAME = 80
 # The setup of a lift: its neutral is looked for in this many first seconds.
 SETUP_S = 5.0
 _CHUNK = 1 << 20
+RAY_ADDRESS_ENV = "BACKCHECK_RAY_ADDRESS"
 
 Progress = Callable[[float, str], None]
 
@@ -87,16 +89,33 @@ def _analyse_spooled(
 
     Returns the sanitised display name and the result; errors name the uploaded file.
     """
-    from backcheck.pipeline import analyze_video
-
     display = safe_filename(name)
     upload = staging / f"upload{video_suffix(name)}"
     if spool(data, upload) == 0:
         raise AnalysisError(f"{display} is empty (0 bytes); upload the video again.")
     with _named_errors(upload, display):
-        result = analyze_video(upload, out_dir=staging, display_name=display, **options)
+        result = run_analysis(upload, out_dir=staging, display_name=display, **options)
     upload.unlink()
     return display, result
+
+
+def run_analysis(video: Path, **options: Any) -> AnalysisResult:
+    """`analyze_video` here, or on the shared Ray cluster when `BACKCHECK_RAY_ADDRESS` is
+    set (`auto`, or HOST:PORT of the gym server's Ray head): then the app's own process
+    only waits, and trainers uploading at once are analysed on separate cores."""
+    address = os.environ.get(RAY_ADDRESS_ENV, "").strip()
+    if address:
+        try:
+            from backcheck.batch_ray import analyze_on_ray
+        except ImportError as err:
+            raise AnalysisError(
+                f"{RAY_ADDRESS_ENV} is set but Ray is not installed on this server "
+                '(pip install "backcheck[scale]").'
+            ) from err
+        return analyze_on_ray(address, video, **options)
+    from backcheck.pipeline import analyze_video
+
+    return analyze_video(video, **options)
 
 
 def analyse_upload(

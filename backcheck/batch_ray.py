@@ -1,0 +1,144 @@
+"""backcheck on Ray: joining or starting Ray, the batch worker actor, and the app's remote
+analysis. Imported only when Ray is used (`pip install "backcheck[scale]"`).
+
+- `connect(address)` joins a running cluster (`auto`, `host:port`, `ray://host:port`) or,
+  with no address, starts Ray inside this process (the embedded default).
+- `ClipWorker` is a Ray actor owning one core: it keeps its pose model loaded from clip to
+  clip. Ray restarts an actor whose process dies and re-runs the call it was running, up to
+  `MAX_RETRIES` times; after that the clip is reported as failed.
+- `analyze_on_ray` runs one `analyze_video` as a Ray task, for the app's shared-server mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ray
+
+from backcheck.batch_index import Row
+from backcheck.batch_inputs import Job
+from metrics.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from backcheck.pipeline import AnalysisResult, Progress
+
+# Times a clip is tried again after its worker process died on it.
+MAX_RETRIES = 2
+_connect_lock = threading.Lock()
+
+
+def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:
+    """Join the Ray cluster at `address`, or start Ray here when `address` is None.
+
+    Returns True when this call started or joined Ray (the caller then shuts it down),
+    False when this process was already connected.
+    """
+    with _connect_lock:
+        if ray.is_initialized():
+            return False
+        quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+        if address:
+            ray.init(address=address, **quiet)
+        else:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
+        return True
+
+
+def cluster_cpus() -> int:
+    """Cores the cluster offers (at least 1)."""
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _load_model(model: str) -> None:
+    """Keep pose models in this process and load `model` now, not at the first clip."""
+    from models.provision import resolve_model
+    from vision.pose_reuse import keep_estimators, open_estimator
+
+    keep_estimators()
+    try:
+        with open_estimator(resolve_model(model).path, num_poses=_upload_num_poses()):
+            pass
+    except Exception:  # reported per clip, with the clip's row
+        logging.getLogger(__name__).warning("pose model %s not loaded", model, exc_info=True)
+
+
+def _upload_num_poses() -> int:
+    from backcheck.pipeline import UPLOAD_NUM_POSES
+
+    return UPLOAD_NUM_POSES
+
+
+@ray.remote(num_cpus=1, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES)
+class ClipWorker:
+    """One core's worth of batch work, with its pose model loaded once."""
+
+    def __init__(self, model: str, load: bool = True) -> None:
+        self.model = model
+        if load:
+            _load_model(model)
+
+    def pid(self) -> int:
+        import os
+
+        return os.getpid()
+
+    def run(self, job: Job, out_root: str, settings: str) -> Row:
+        from backcheck.batch_work import run_job
+
+        return run_job(job, Path(out_root), self.model, settings)
+
+
+@ray.remote(num_cpus=1, max_retries=MAX_RETRIES)
+def _analyze_task(video: str, options: dict[str, Any]) -> tuple[str, Any]:
+    """`analyze_video` in a Ray worker; bad input comes back as ("error", reason)."""
+    from backcheck.pipeline import analyze_video
+    from vision.pose_reuse import keep_estimators
+
+    keep_estimators()  # the worker process serves upload after upload
+    try:
+        return "ok", analyze_video(video, workers=1, **options)
+    except AnalysisError as err:
+        return "error", str(err)
+
+
+def analyze_on_ray(
+    address: str, video: Path, *, progress: Progress | None = None, **options: Any
+) -> AnalysisResult:
+    """`analyze_video(video, **options)` run by the Ray cluster at `address`.
+
+    The video and its output folder must be on storage the cluster's nodes share (one
+    gym server: its own disk). Raises `AnalysisError` for bad input, as locally.
+    """
+    try:
+        connect(address)
+    except (ConnectionError, RuntimeError) as err:
+        logging.getLogger(__name__).error("cannot join Ray at %s: %s", address, err)
+        raise AnalysisError(
+            f"The shared analysis server (Ray at {address}) cannot be reached; "
+            "ask whoever runs it to start it, or unset BACKCHECK_RAY_ADDRESS."
+        ) from err
+    say = progress or (lambda fraction, label: None)
+    say(0.0, "sent to the shared server")
+    ref = _analyze_task.remote(str(video), options)
+    started = time.monotonic()
+    while True:
+        ready, _ = ray.wait([ref], timeout=0.5)
+        if ready:
+            break
+        waited = time.monotonic() - started
+        say(min(0.95, waited / (waited + 30.0)), f"analysing on the shared server ({waited:.0f} s)")
+    try:
+        status, value = ray.get(ref)
+    except ray.exceptions.RayError as err:
+        logging.getLogger(__name__).error("remote analysis failed: %s", err)
+        raise AnalysisError(
+            "The shared server could not analyse this video (its worker stopped); try again."
+        ) from err
+    if status == "error":
+        raise AnalysisError(value)
+    say(1.0, "done")
+    return value  # type: ignore[no-any-return]
