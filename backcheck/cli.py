@@ -69,9 +69,25 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--clips", type=Path, default=None, help="folder with clips.csv (../shared/data)"
     )
-    ev.add_argument("--tracks", type=Path, default=None, help="folder of saved <stem>.npz tracks")
+    ev.add_argument(
+        "--tracks",
+        type=Path,
+        default=None,
+        help="track cache folder, reused and filled (~/.cache/backcheck/eval-tracks)",
+    )
     ev.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     ev.add_argument("--model", default="full", help="pose model when a track is missing")
+    ev.add_argument(
+        "--transforms",
+        default=None,
+        help="invariance copies, comma-separated: mirror,small480,rotated,fps30,reencode (all) "
+        "or none",
+    )
+    ev.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="leave out (and list) transformed copies whose track is not cached yet",
+    )
 
     from backcheck.batch import add_parser as add_batch_parser
 
@@ -104,9 +120,15 @@ def _run(args: argparse.Namespace) -> int:
 
         return live_command(args)
     if args.command == "evaluate":
-        from backcheck.evaluate import evaluate_command
+        from backcheck.evaluation.command import evaluate_command
 
-        return evaluate_command(args.clips, args.tracks, args.out, args.model)
+        transforms = None
+        if args.transforms is not None:
+            names = [t.strip() for t in args.transforms.split(",") if t.strip()]
+            transforms = [] if names == ["none"] else names
+        return evaluate_command(
+            args.clips, args.tracks, args.out, args.model, None, transforms, args.cached_only
+        )
     if args.command == "batch":
         from backcheck.batch import batch_command
 

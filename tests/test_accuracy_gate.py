@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from backcheck.evaluate import evaluate_hinge, track_source
-from backcheck.evaluate_plank import evaluate_plank
+from backcheck.evaluation.hinge import evaluate_hinge
+from backcheck.evaluation.plank import evaluate_plank
+from backcheck.evaluation.tracks import TrackCache
 
 pytestmark = pytest.mark.clips
 
 
 @pytest.fixture(scope="module")
 def hinge_rows(shared_data: Path, clip_tracks: Path) -> list:
-    return evaluate_hinge(shared_data, track_source(clip_tracks, "full"))
+    return evaluate_hinge(shared_data, TrackCache(clip_tracks))
 
 
 def test_reps_exact_on_at_least_95_percent_of_side_view_hinges(hinge_rows: list) -> None:
@@ -57,7 +58,7 @@ def test_front_and_oblique_views_abstain_and_side_views_are_judged(hinge_rows: l
 def test_plank_holds_within_a_second_and_only_the_labelled_sag(
     shared_data: Path, clip_tracks: Path
 ) -> None:
-    rows = evaluate_plank(shared_data, tracks_dir=clip_tracks, source=None)
+    rows = evaluate_plank(shared_data, TrackCache(clip_tracks))
     assert len(rows) == 3
     for row in rows:
         assert row.hold_ok, (row.start_error_s, row.end_error_s)  # within 1 s at each end

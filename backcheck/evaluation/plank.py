@@ -1,25 +1,23 @@
-"""Plank rows of the evaluation: hold windows and plank flags against clips.csv.
+"""Plank clips against their labels: hold windows and plank flags.
 
-For every plank clip in clips.csv, the analysis (from a saved track, or a fresh pose pass
-over the clip) is compared with the labels: the timed hold against ``hold_start`` /
-``hold_end`` (within `HOLD_TOLERANCE_S` at each end), the plank flags against
-``fault_windows`` (a labelled window is found when a flag of that code overlaps it; any
-other sag or pike is a false alarm), whether `--exercise auto` chose "plank", and whether
-the view was judged when the label says it can be. `backcheck evaluate` adds these rows;
-``python -m backcheck.evaluate_plank`` prints them on their own.
+For every plank clip in clips.csv the analysis is compared with the labels: the timed hold
+against ``hold_start`` / ``hold_end`` (within `HOLD_TOLERANCE_S` at each end), the plank
+flags against ``fault_windows`` (a labelled window is found when a flag of that code
+overlaps it; any other sag or pike is a false alarm), whether `--exercise auto` chose
+"plank", and whether the view was judged when the label says it can be.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backcheck.evaluation.labels import label_float, read_labels
+from backcheck.evaluation.tracks import Analyses
 from metrics.analysis import TrackAnalysis, analyze_track
+from metrics.errors import AnalysisError
 from metrics.report import Flag
 from metrics.track import PoseTrack
 
@@ -28,8 +26,6 @@ PLANK_FLAGS = ("hip_sag", "hip_pike", "head_drop")
 # Labels that say the line can be read from the clip's camera position.
 _SIDE_OBLIQUE = re.compile(r"side-oblique", re.IGNORECASE)
 _WINDOW = re.compile(r"\b(hip_sag|hip_pike|head_drop)\s+(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)")
-
-TrackSource = Callable[[Path], PoseTrack]
 
 
 @dataclass(frozen=True)
@@ -56,6 +52,7 @@ class PlankRow:
     found: list[FaultWindow] = field(default_factory=list)
     missed: list[FaultWindow] = field(default_factory=list)
     false_alarms: list[Flag] = field(default_factory=list)
+    reason: str | None = None  # why the line was not judged
 
     @property
     def start_error_s(self) -> float | None:
@@ -101,19 +98,11 @@ def parse_fault_windows(text: str) -> list[FaultWindow]:
 
 def plank_labels(clips_csv: Path) -> list[dict[str, str]]:
     """The plank rows of clips.csv, with `view` marked side-oblique where the notes say so."""
-    with open(clips_csv, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r.get("kind") == "plank"]
+    rows = read_labels(clips_csv, "plank")
     for r in rows:
         if _SIDE_OBLIQUE.search(r.get("notes", "")):
             r["view"] = "side-oblique"
     return rows
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) -> PlankRow:
@@ -133,8 +122,8 @@ def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) ->
         exercise_auto=auto.exercise,
         view_label=label.get("view", ""),
         judgeable=plank.view.judgeable,
-        label_start_s=_float(label.get("hold_start")),
-        label_end_s=_float(label.get("hold_end")),
+        label_start_s=label_float(label.get("hold_start")),
+        label_end_s=label_float(label.get("hold_end")),
         start_s=hold.start_s if hold else None,
         end_s=hold.end_s if hold else None,
         faults=faults,
@@ -142,55 +131,28 @@ def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) ->
         found=found,
         missed=missed,
         false_alarms=false_alarms,
+        reason=plank.view.reason,
     )
 
 
-def track_from_dir(tracks_dir: Path) -> TrackSource:
-    """Load `<tracks_dir>/<clip stem>.npz` (as `PoseTrack.save` wrote it)."""
-
-    def load(clip: Path) -> PoseTrack:
-        return PoseTrack.load(tracks_dir / f"{clip.stem}.npz")
-
-    return load
-
-
-def track_from_video(model: str = "full") -> TrackSource:
-    """Run the pose pass over the clip (slow: the whole video through the model)."""
-
-    def run(clip: Path) -> PoseTrack:
-        from backcheck.pipeline import extract_track
-        from models.provision import resolve_model
-
-        return extract_track(clip, resolve_model(model).path)
-
-    return run
-
-
 def evaluate_plank(
-    data_dir: Path,
-    *,
-    tracks_dir: Path | None = None,
-    model: str = "full",
-    source: TrackSource | None = None,
+    clips_dir: Path, source: Callable[[Path], PoseTrack] | Analyses
 ) -> list[PlankRow]:
-    """Analyse every plank clip of ``data_dir/clips.csv`` and compare it with the labels.
+    """Analyse every plank clip of ``clips_dir/clips.csv`` and compare it with the labels.
 
-    Tracks come from `source`, else `tracks_dir` where it holds ``<stem>.npz`` (others
-    fall back to a pose pass with `model`).
-    """
-    saved = track_from_dir(tracks_dir) if tracks_dir else None
-    fresh = track_from_video(model)
+    When `--exercise auto` does not choose plank, the clip is analysed as a plank too, so
+    the hold and flags are still scored."""
+    analyses = source if isinstance(source, Analyses) else Analyses(source)
     rows = []
-    for label in plank_labels(data_dir / "clips.csv"):
-        clip = data_dir / label["file"]
-        if source is not None:
-            track = source(clip)
-        elif tracks_dir is not None and saved and (tracks_dir / f"{clip.stem}.npz").exists():
-            track = saved(clip)
+    for label in plank_labels(clips_dir / "clips.csv"):
+        clip = clips_dir / label["file"]
+        auto = analyses(clip)
+        if isinstance(auto, AnalysisError):
+            raise auto
+        if auto.exercise == "plank":
+            plank = auto
         else:
-            track = fresh(clip)
-        auto = analyze_track(track, exercise="auto")
-        plank = auto if auto.exercise == "plank" else analyze_track(track, exercise="plank")
+            plank = analyze_track(analyses.track(clip), exercise="plank")
         rows.append(compare(label, auto, plank))
     return rows
 
@@ -237,22 +199,3 @@ def format_plank_table(rows: list[PlankRow]) -> str:
         f"auto chose plank {auto}/{len(rows)}; view right {views}/{len(rows)}"
     )
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m backcheck.evaluate_plank",
-        description="Plank hold windows and flags against ../shared/data/clips.csv.",
-    )
-    default_data = Path(__file__).resolve().parents[2] / "shared" / "data"
-    parser.add_argument("--data", type=Path, default=default_data, help="folder with clips.csv")
-    parser.add_argument("--tracks", type=Path, default=None, help="folder of <stem>.npz tracks")
-    parser.add_argument("--model", default="full", help="pose model when a track is missing")
-    args = parser.parse_args(argv)
-    rows = evaluate_plank(args.data, tracks_dir=args.tracks, model=args.model)
-    print(format_plank_table(rows))
-    return 0 if all(r.ok for r in rows) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from backcheck.evaluate_plank import (
+from backcheck.evaluation.plank import (
     FaultWindow,
     evaluate_plank,
     expect_judgeable,
     format_plank_table,
     parse_fault_windows,
 )
+from backcheck.evaluation.tracks import TrackCache
 
 TRACKS = Path(__file__).resolve().parent / "data" / "tracks"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -36,7 +37,7 @@ def test_view_labels_that_can_be_judged() -> None:
 def test_every_plank_clip_matches_its_labels() -> None:
     if not (SHARED / "clips.csv").exists():
         pytest.skip("../shared/data/clips.csv not found")
-    rows = evaluate_plank(SHARED, tracks_dir=TRACKS, source=None)
+    rows = evaluate_plank(SHARED, TrackCache(TRACKS, make=False))
     by_clip = {r.clip: r for r in rows}
     assert set(by_clip) == {
         "forearm_plank_correct",
