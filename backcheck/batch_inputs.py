@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from backcheck.ui.uploads import VIDEO_TYPES, safe_filename
+from backcheck.names import VIDEO_TYPES, safe_filename
 
 Kind = Literal["video", "track"]
 EXERCISES = ("auto", "hinge", "plank")

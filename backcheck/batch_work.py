@@ -125,8 +125,9 @@ def rescore_folder(
     old run was told, else detected again (unless `exercise` says). Writes report.json,
     timeseries.csv and track.npz into `out` (which may be `src`); no annotated video.
     """
-    from backcheck.pipeline import _atomic_write, load_report, write_timeseries
+    from backcheck.pipeline import load_report, write_timeseries
     from metrics.analysis import analyze_track, build_report
+    from metrics.atomic import atomic_write
     from metrics.track import PoseTrack
 
     try:
@@ -140,7 +141,7 @@ def rescore_folder(
     report = build_report(analysis, old.source, old.model)
     out.mkdir(parents=True, exist_ok=True)
     if out.resolve() != src.resolve():
-        _atomic_write(out / "track.npz", lambda p: shutil.copyfile(src / "track.npz", p))
-    _atomic_write(out / "report.json", lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
-    _atomic_write(out / "timeseries.csv", lambda p: write_timeseries(p, analysis))
+        atomic_write(out / "track.npz", lambda p: shutil.copyfile(src / "track.npz", p))
+    atomic_write(out / "report.json", lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
+    atomic_write(out / "timeseries.csv", lambda p: write_timeseries(p, analysis))
     return report

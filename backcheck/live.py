@@ -82,13 +82,11 @@ def save_live_set(
     profile: ClientProfile | None = None,
 ) -> SessionSummary:
     """Analyse the set and save it to the client's history like an upload."""
-    from backcheck.pipeline import write_timeseries
+    from backcheck.pipeline import write_analysis
 
     done = analyze_live_set(session, profile=profile)
     with store.staged() as staging:
-        (staging / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
-        write_timeseries(staging / "timeseries.csv", done.analysis)
-        done.track.save(staging / "track.npz")
+        write_analysis(staging, done.report, done.analysis, done.track)
         return store.save_session(client_id, done.report, staging, profile or session.profile)
 
 
@@ -170,12 +168,10 @@ def run_camera(
             session.stop()
         done = analyze_live_set(session, profile=profile)
     if out_dir is not None:
-        from backcheck.pipeline import write_timeseries
+        from backcheck.pipeline import write_analysis
 
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(done.report.to_json() + "\n", "utf-8")
-        write_timeseries(out_dir / "timeseries.csv", done.analysis)
-        done.track.save(out_dir / "track.npz")
+        write_analysis(out_dir, done.report, done.analysis, done.track)
     return done.report
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from metrics.analysis import TrackAnalysis, analyze_track, build_report
+from metrics.atomic import atomic_write
 from metrics.errors import AnalysisError
 from metrics.profile import ClientProfile
 from metrics.report import ModelInfo, Report, SourceInfo
@@ -184,19 +184,14 @@ def _analyze_into(
     )
     report = build_report(analysis, source, ModelInfo(asset.name, asset.sha256))
 
-    report_path = out / "report.json"
-    csv_path = out / "timeseries.csv"
-    track_path = out / "track.npz"
-    _atomic_write(report_path, lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
-    _atomic_write(csv_path, lambda p: write_timeseries(p, analysis))
-    _atomic_write(track_path, track.save)
+    report_path, csv_path, track_path = write_analysis(out, report, analysis, track)
     video_path = None
     if stash is not None:
         video_path = out / "annotated.mp4"
         from vision.render import render_annotated
 
         say(_POSE_SHARE + 0.02, "drawing the annotated video")
-        _atomic_write(
+        atomic_write(
             video_path,
             lambda p: render_annotated(
                 stash.frames(),
@@ -268,6 +263,18 @@ def extract_track(
     return tracker.lifter_track(width, height, facing=facing)
 
 
+def write_analysis(
+    out: Path, report: Report, analysis: TrackAnalysis, track: PoseTrack
+) -> tuple[Path, Path, Path]:
+    """report.json, timeseries.csv and track.npz in `out`, each written atomically; their
+    paths. Uploads and live sets write the same three files through here."""
+    paths = (out / "report.json", out / "timeseries.csv", out / "track.npz")
+    atomic_write(paths[0], lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
+    atomic_write(paths[1], lambda p: write_timeseries(p, analysis))
+    atomic_write(paths[2], track.save)
+    return paths
+
+
 def write_timeseries(path: Path, analysis: TrackAnalysis) -> None:
     """timeseries.csv: a row per analysed frame, every angle, visibility and labels."""
     cols = analysis.columns()
@@ -283,18 +290,6 @@ def _cell(v: object) -> str:
     if isinstance(v, float | np.floating):
         return "" if not np.isfinite(v) else f"{float(v):.4f}"
     return str(v)
-
-
-def _atomic_write(final: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temp file in the same folder so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=final.suffix, dir=final.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_report(path: str | Path) -> Report:

@@ -6,7 +6,7 @@ the evaluation command call `analyze_track`; `build_report` adds what the video 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -17,21 +17,21 @@ from metrics.cues import choose_cues
 from metrics.errors import AnalysisError
 from metrics.evidence import complete_flags
 from metrics.exercise import detect_exercise
+from metrics.hinge import analyze_hinge
 from metrics.landmarks import SIDE_PARTS
+from metrics.plank import analyze_plank
 from metrics.plausibility import check_track, frame_labels
 from metrics.profile import ClientProfile
 from metrics.report import (
     Cue,
     Exercise,
-    Flag,
-    Hold,
     ModelInfo,
     Quality,
-    Rep,
     Report,
     SourceInfo,
     ViewInfo,
 )
+from metrics.result import ExerciseResult
 from metrics.thresholds import Thresholds, thresholds_for
 from metrics.track import PoseTrack
 from metrics.view import classify_view
@@ -39,17 +39,6 @@ from metrics.view import classify_view
 # Below this share of analysed frames with the person in them, there is nothing to judge.
 MIN_TRACKED_FRACTION = 0.2
 MIN_TRACKED_FRAMES = 8
-
-
-@dataclass(frozen=True, eq=False)
-class ExerciseResult:
-    """What an exercise's rules found: reps or a hold, flags, and per-frame columns."""
-
-    reps: list[Rep]
-    hold: Hold | None
-    flags: list[Flag]
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,12 +94,8 @@ def analyze_track(
     else:
         chosen, reason = exercise, "chosen by the user"
     if chosen == "plank":
-        from metrics.plank import analyze_plank
-
         result = analyze_plank(cleaned, angles, view, thresholds, profile)
     else:
-        from metrics.hinge import analyze_hinge
-
         result = analyze_hinge(cleaned, angles, view, thresholds, profile)
     flags, dropped = complete_flags(result.flags, cleaned.visibility, angles.t, angles.side)
     result = replace(result, flags=flags)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from metrics.errors import AnalysisError
+from metrics.spine import calibrate_neutral, spine_shape
 
 if TYPE_CHECKING:
     from metrics.analysis import TrackAnalysis
@@ -115,8 +116,6 @@ def analysis_columns(analysis: TrackAnalysis) -> dict[str, np.ndarray]:
     when the exercise's rules did not export it (a plank)."""
     cols = dict(analysis.columns())
     if CURVE_KEY not in cols:
-        from metrics.spine import spine_shape
-
         cols[CURVE_KEY] = spine_shape(analysis.track, analysis.angles).curve_deg
     return cols
 
@@ -124,8 +123,6 @@ def analysis_columns(analysis: TrackAnalysis) -> dict[str, np.ndarray]:
 def neutral_from_standing(analysis: TrackAnalysis) -> Neutral:
     """A standing clip's neutral: the spine module's standing reading when the clip has
     standing frames, else the first steady position (held still, flat-backed)."""
-    from metrics.spine import calibrate_neutral
-
     values = calibrate_neutral(analysis.track, analysis.angles)
     if CURVE_KEY in values:
         return Neutral(dict(values), "standing frames")

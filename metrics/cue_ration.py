@@ -12,9 +12,10 @@ most one cue on screen:
   shown when the current cue's time is up; a waiting fault not raised again within
   `linger_s` is dropped, so the screen never shows a stale cue.
 
-Cue text is data: the `cue` line of metrics/cues.toml for the flag code (or its
-`intolerant` variant for a client who does not tolerate that direction), in the positive,
-physical register of ../shared/docs/coaching.md.
+Cue text and rank are data, shared with uploads (metrics.cues): the `cue` line of
+metrics/cues.toml for the flag code (or its `intolerant` variant for a client who does not
+tolerate that direction), in the positive, physical register of
+../shared/docs/coaching.md, and the fault's `priority` there.
 """
 
 from __future__ import annotations
@@ -23,21 +24,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from metrics.cues import cue_table
+from metrics.cues import cue_line, fault_priority
 from metrics.profile import ClientProfile
-
-# Which fault to show first when several wait: the back first, then the pattern.
-PRIORITY: tuple[str, ...] = (
-    "spine_flexion",
-    "hip_sag",
-    "spine_extension",
-    "hips_rise_early",
-    "knee_dominant",
-    "hip_pike",
-    "head_drop",
-)
-
-_DIRECTION = {"spine_flexion": "flexion", "spine_extension": "extension", "hip_sag": "extension"}
 
 
 @dataclass(frozen=True)
@@ -49,24 +37,8 @@ class LiveCue:
     since_s: float
 
 
-def live_cue_text(
-    code: str, profile: ClientProfile | None = None, table: dict[str, Any] | None = None
-) -> str:
-    """The short cue for a flag code from cues.toml, made stricter for an intolerance."""
-    table = table if table is not None else cue_table()
-    spec = table.get(code)
-    if not isinstance(spec, dict) or "cue" not in spec:
-        return code.replace("_", " ").capitalize()
-    profile = profile or ClientProfile()
-    direction = _DIRECTION.get(code)
-    intolerant = (direction == "flexion" and profile.flexion_intolerant) or (
-        direction == "extension" and profile.extension_intolerant
-    )
-    return str(spec.get("intolerant", spec["cue"]) if intolerant else spec["cue"])
-
-
-def _rank(code: str) -> int:
-    return PRIORITY.index(code) if code in PRIORITY else len(PRIORITY)
+# The live path's name for the one cue wording (metrics.cues).
+live_cue_text = cue_line
 
 
 class CueRationer:
@@ -148,7 +120,7 @@ class CueRationer:
             if shown_for < self.min_show_s:
                 return cur
             nxt = self._next_waiting()
-            if nxt is not None and _rank(nxt) <= _rank(cur.code):
+            if nxt is not None and self._rank(nxt) <= self._rank(cur.code):
                 return self._show(nxt, t)
             if quiet_for < self.linger_s:
                 return cur
@@ -162,7 +134,11 @@ class CueRationer:
     def _next_waiting(self) -> str | None:
         if not self._waiting:
             return None
-        return min(self._waiting, key=lambda c: (_rank(c), -self._waiting[c]))
+        return min(self._waiting, key=lambda c: (self._rank(c), -self._waiting[c]))
+
+    def _rank(self, code: str) -> int:
+        """Which fault to show first when several wait: cues.toml's `priority`."""
+        return fault_priority(code, self._table)
 
     def _show(self, code: str, t: float) -> LiveCue:
         self._waiting.pop(code, None)

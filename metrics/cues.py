@@ -1,7 +1,9 @@
 """Turn flags into the few cues that matter: praise first, then at most two big cues.
 
 Cue text is data (cues.toml) keyed by flag code, written in the spirit of
-../shared/docs/coaching.md: positive, physical, and saying when and where.
+../shared/docs/coaching.md: positive, physical, and saying when and where. Each fault's
+`priority` there ranks it, for uploads here and for the live screen
+(metrics.cue_ration) alike; its direction is the flag's in thresholds.toml.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ from typing import Any
 
 from metrics.profile import ClientProfile
 from metrics.report import Cue, Exercise, Flag, Hold, Rep, ViewInfo
+from metrics.thresholds import flag_direction, intolerant_of
 
 MAX_FAULT_CUES = 2
 # A fault on at least this many reps (or on every rep of a short set) counts as repeating,
 # and the cue then offers options from the trainable menu instead of only repeating itself.
 REPEAT_MIN_REPS = 3
-
-_DIRECTION = {"spine_flexion": "flexion", "spine_extension": "extension", "hip_sag": "extension"}
 
 
 @cache
@@ -28,6 +29,27 @@ def cue_table() -> dict[str, Any]:
     """The cue text shipped with the package."""
     text = resources.files("metrics").joinpath("cues.toml").read_text("utf-8")
     return tomllib.loads(text)
+
+
+def fault_priority(code: str, table: dict[str, Any] | None = None) -> int:
+    """A fault's rank from cues.toml (1 first); a code without one comes last."""
+    spec = (table if table is not None else cue_table()).get(code)
+    if isinstance(spec, dict) and "priority" in spec:
+        return int(spec["priority"])
+    return 1 << 16
+
+
+def cue_line(
+    code: str, profile: ClientProfile | None = None, table: dict[str, Any] | None = None
+) -> str:
+    """The short cue for a flag code from cues.toml: its `intolerant` wording when the
+    client does not tolerate the direction the flag guards."""
+    spec = (table if table is not None else cue_table()).get(code)
+    if not isinstance(spec, dict) or "cue" not in spec:
+        return code.replace("_", " ").capitalize()
+    if intolerant_of(profile or ClientProfile(), flag_direction(code)):
+        return str(spec.get("intolerant", spec["cue"]))
+    return str(spec["cue"])
 
 
 def choose_cues(
@@ -70,7 +92,7 @@ def _praise(
     # Praise only what the flags leave true: the back, or the reps without a fault.
     flagged = {f.rep for f in flags if f.rep is not None}
     clean = [r.index for r in reps if r.index not in flagged]
-    back_ok = not any(f.code in _DIRECTION for f in flags)
+    back_ok = not any(flag_direction(f.code) != "none" for f in flags)
     if back_ok:
         return str(praise.get("hinge_back", praise["hinge_some"]))
     if reps and clean:
@@ -94,21 +116,18 @@ def _by_region(spec: dict[str, Any], code: str, flags: list[Flag], reps: list[Re
 
 
 def _rank(flags: list[Flag]) -> list[str]:
-    """Flag codes by importance: marked before mild, then by how often they happened."""
+    """Flag codes by importance: their cues.toml priority, then (for equal priorities)
+    marked before mild and by how often they happened."""
     score: Counter[str] = Counter()
     for f in flags:
         score[f.code] += 10 if f.severity == "marked" else 1
-    return [code for code, _ in score.most_common()]
+    return sorted(score, key=lambda code: (fault_priority(code), -score[code]))
 
 
 def _fault_text(
     code: str, spec: dict[str, Any], flags: list[Flag], n_reps: int, profile: ClientProfile
 ) -> str:
-    direction = _DIRECTION.get(code)
-    intolerant = (direction == "flexion" and profile.flexion_intolerant) or (
-        direction == "extension" and profile.extension_intolerant
-    )
-    text = spec.get("intolerant", spec["cue"]) if intolerant else spec["cue"]
+    text = cue_line(code, profile)
     mine = [f for f in flags if f.code == code]
     rep_numbers = sorted({f.rep for f in mine if f.rep is not None})
     if rep_numbers:

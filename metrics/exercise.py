@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from metrics.angles import Angles
-from metrics.plank import PlankInputs, PlankSettings, run_timer
+from metrics.plank import PlankSettings, run_timer
+from metrics.plank_posture import PlankInputs
 from metrics.report import Exercise
 from metrics.thresholds import thresholds_for
 from metrics.track import PoseTrack

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +42,11 @@ from metrics.reps import (
     DEFAULT_PARAMS as REP_PARAMS,
 )
 from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
+from metrics.result import ExerciseResult
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
 from metrics.spine import SpineParams, SpineShape, running_median, spine_shape
 from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
-
-if TYPE_CHECKING:
-    from metrics.analysis import ExerciseResult
 
 
 @dataclass(frozen=True)
@@ -108,6 +106,15 @@ class RepMeasure:
     support_window: np.ndarray | None = None
 
 
+def rep_params_for(view: ViewInfo, rep_params: RepParams = REP_PARAMS) -> RepParams:
+    """The rep counter's settings for a camera view, uploads and live alike: away from
+    side-on the trunk and hip angles are foreshortened, so the shoulders' drop finds the
+    bottoms too."""
+    if view.camera != "side" and not rep_params.shoulder_drop:
+        return replace(rep_params, shoulder_drop=True)
+    return rep_params
+
+
 def analyze_hinge(
     track: PoseTrack,
     angles: Angles,
@@ -120,12 +127,8 @@ def analyze_hinge(
     spine_params: SpineParams = SPINE_PARAMS,
 ) -> ExerciseResult:
     """Reps, per-rep metrics, flags and timeseries columns for a cleaned hinge track."""
-    from metrics.analysis import ExerciseResult
-
     hip_far = far_hip(track, angles)
-    if view.camera != "side" and not rep_params.shoulder_drop:
-        # foreshortened trunk and hip angles: the shoulders' drop finds the bottoms too
-        rep_params = replace(rep_params, shoulder_drop=True)
+    rep_params = rep_params_for(view, rep_params)
     counter = run_counter(angles, hip_far=hip_far, params=rep_params)
     segments = counter.finish()
     zones = counter.zones

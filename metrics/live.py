@@ -9,9 +9,9 @@ frames decide, with `metrics.view` and `metrics.angles`, whether the camera is s
 enough to judge, which side is nearer and which way the lifter faces; as in the upload
 path, nothing is flagged or cued from a view that cannot show it.
 
-The streaming rules plug in through `StreamMonitor`: anything with
+The streaming rules plug in through `StreamMonitor` (metrics.live_frame): anything with
 ``update(frame: LiveFrame) -> MonitorUpdate``. `default_monitor` picks the ones the hinge
-and plank rules provide.
+and plank rules provide (metrics.live_rules).
 
 Every raw sample is also recorded, so the finished set can be analysed exactly like an
 upload (`LiveAnalyzer.recorded_track` gives the `PoseTrack` for
@@ -20,32 +20,52 @@ upload (`LiveAnalyzer.recorded_track` gives the `PoseTrack` for
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
 
 import numpy as np
 
-from metrics.angles import (
-    ANGLE_SPECS,
-    Side,
-    angle_from_spec,
-    choose_side,
-    compute_angles,
-    facing_direction,
-)
+from metrics.angles import Side, choose_side, facing_direction
 from metrics.clean import MIN_VISIBILITY, OneEuroFilter
 from metrics.cue_ration import CueRationer, LiveCue
-from metrics.landmarks import N_LANDMARKS, SIDE_PARTS
+from metrics.landmarks import N_LANDMARKS
+from metrics.live_frame import (
+    FrameAngles,
+    LiveExercise,
+    LiveFrame,
+    MonitorFactory,
+    MonitorUpdate,
+    NullMonitor,
+    PoseSample,
+    StreamMonitor,
+    frame_angles,
+    leg_length_px,
+)
+from metrics.live_rules import make_monitor
 from metrics.profile import ClientProfile
 from metrics.report import Flag, ViewInfo
 from metrics.thresholds import Thresholds, thresholds_for
 from metrics.track import BACK_STATIONS, PoseTrack
 from metrics.view import classify_view
 
-LiveExercise = Literal["hinge", "plank"]
+# The frame types live in metrics.live_frame; these names stay importable from here.
+__all__ = [
+    "FrameAngles",
+    "LiveAnalyzer",
+    "LiveExercise",
+    "LiveFrame",
+    "LiveState",
+    "MonitorFactory",
+    "MonitorUpdate",
+    "NullMonitor",
+    "PoseSample",
+    "StreamMonitor",
+    "background_monitor",
+    "default_monitor",
+    "frame_angles",
+]
 
 # How much recent history decides which side is nearer the camera and which way the
 # lifter faces, how often that is re-decided, and how many agreeing decisions it takes
@@ -53,107 +73,20 @@ LiveExercise = Literal["hinge", "plank"]
 FACING_WINDOW_S = 6.0
 DECIDE_EVERY_S = 0.5
 DECISIONS_TO_SWITCH = 2
-# Leg length (for hip and shoulder height) is the median over this much recent history.
-LEG_WINDOW_S = 4.0
+# Leg length (for hip and shoulder height) is the median over the set so far, as an upload
+# takes the whole clip's: a scale that drifted with a recent window made the shoulders'
+# drop (the rep counter's measure away from side-on) read differently from the upload's.
 # A recording longer than this keeps only its most recent part (about 45 MB of landmarks).
 MAX_RECORD_S = 20 * 60.0
 
 # Frame size used for the view check when the frame size is not known: nothing is "cut off".
 _UNKNOWN_SIZE = 1 << 30
 
-_HIP_SPEC = next(s for s in ANGLE_SPECS if s.name == "hip")
-
-
-@dataclass(frozen=True, eq=False)
-class PoseSample:
-    """The lifter in one frame as the pose model saw it; arrays None when nobody was found.
-
-    `edges` is `vision.pose.PersonPose.edges`: the mask edge on both sides of the
-    hip–shoulder line, (K, 2, 2) px.
-    """
-
-    t: float
-    image: np.ndarray | None = None  # (33, 3) px
-    world: np.ndarray | None = None  # (33, 3) m
-    visibility: np.ndarray | None = None  # (33,)
-    edges: np.ndarray | None = None  # (K, 2, 2) px
-    others: int = 0
-    size: tuple[int, int] | None = None  # (width, height) of the frame, when known
-
-
-@dataclass(frozen=True)
-class FrameAngles:
-    """One frame's angles in the conventions of `metrics.angles` (degrees; NaN unknown)."""
-
-    trunk: float = math.nan
-    hip: float = math.nan
-    knee: float = math.nan
-    neck: float = math.nan
-    plank_line: float = math.nan
-    hip_height: float = math.nan
-    shoulder_height: float = math.nan
-    hip_far: float = math.nan  # hip angle of the side away from the camera
-
-
-@dataclass(frozen=True, eq=False)
-class LiveFrame:
-    """What the streaming rules see for one frame: smoothed landmarks and their angles."""
-
-    t: float
-    found: bool
-    angles: FrameAngles
-    side: Side
-    facing: Side
-    image: np.ndarray  # (33, 3) px, smoothed, NaN where gated out
-    world: np.ndarray  # (33, 3) m, smoothed
-    visibility: np.ndarray  # (33,)
-    back: np.ndarray | None  # (K, 2) px, the back's mask edge for `facing`
-    judgeable: bool = True  # the recent view is side-on enough to judge the spine or line
-    sample: PoseSample | None = None  # the raw detection this frame was computed from
-
-
-@dataclass(frozen=True)
-class MonitorUpdate:
-    """What a streaming rule says after a frame.
-
-    `events` are flag codes raised on this frame only (e.g. a rep just judged), `active`
-    the fault states that hold now (e.g. hips sagging), `flags` every flag judged so far.
-    """
-
-    reps: int = 0
-    hold_s: float | None = None
-    phase: str = ""
-    events: tuple[str, ...] = ()
-    active: tuple[str, ...] = ()
-    flags: tuple[Flag, ...] = ()
-
-
-class StreamMonitor(Protocol):
-    """A streaming exercise rule: fed every frame in time order.
-
-    A rule may also have ``finish() -> tuple[Flag, ...]``, called when the set ends, to
-    judge what was still waiting and return every flag.
-    """
-
-    def update(self, frame: LiveFrame) -> MonitorUpdate: ...
-
-
-MonitorFactory = Callable[[LiveExercise, Thresholds, ClientProfile], StreamMonitor]
-
-
-class NullMonitor:
-    """Counts nothing and flags nothing: used when no streaming rule is available."""
-
-    def update(self, frame: LiveFrame) -> MonitorUpdate:
-        return MonitorUpdate()
-
 
 def default_monitor(
     exercise: LiveExercise, thresholds: Thresholds, profile: ClientProfile
 ) -> StreamMonitor:
     """The streaming rule of `exercise` from metrics.hinge / metrics.plank (judging inline)."""
-    from metrics.live_rules import make_monitor
-
     return make_monitor(exercise, thresholds, profile)
 
 
@@ -161,8 +94,6 @@ def background_monitor(
     exercise: LiveExercise, thresholds: Thresholds, profile: ClientProfile
 ) -> StreamMonitor:
     """As `default_monitor`, with slow judging on a thread of its own (live camera use)."""
-    from metrics.live_rules import make_monitor
-
     return make_monitor(exercise, thresholds, profile, background=True)
 
 
@@ -185,52 +116,6 @@ class LiveState:
     cue: LiveCue | None
     flags: tuple[Flag, ...] = field(default_factory=tuple)
     view: ViewInfo | None = None
-
-
-def _leg_px(image: np.ndarray, side: Side) -> float:
-    k = 0 if side == "left" else 1
-    hp, kn, an = (image[SIDE_PARTS[p][k], :2].astype(np.float64) for p in ("hip", "knee", "ankle"))
-    return float(np.linalg.norm(hp - kn) + np.linalg.norm(kn - an))
-
-
-def frame_angles(
-    image: np.ndarray,
-    visibility: np.ndarray,
-    *,
-    side: Side,
-    facing: Side,
-    leg_px: float | None = None,
-) -> FrameAngles:
-    """Angles of one frame's (already gated and smoothed) landmarks, by `compute_angles`.
-
-    `leg_px` is the leg length that scales hip and shoulder height (the upload path uses
-    the clip's median); None uses this frame's own.
-    """
-    one = PoseTrack(
-        t=np.zeros(1),
-        image=np.asarray(image, np.float32)[None],
-        world=np.full((1, N_LANDMARKS, 3), np.nan, np.float32),
-        visibility=np.asarray(visibility, np.float32)[None],
-        width=1,
-        height=1,
-    )
-    a = compute_angles(one, side=side, facing=facing)
-    far: Side = "right" if side == "left" else "left"
-    hip_far = angle_from_spec(one, _HIP_SPEC, side=far, facing=facing)
-    scale = 1.0
-    if leg_px is not None and np.isfinite(leg_px) and leg_px > 0:
-        own = _leg_px(image, side)
-        scale = own / leg_px if np.isfinite(own) and own > 0 else math.nan
-    return FrameAngles(
-        trunk=float(a.trunk[0]),
-        hip=float(a.hip[0]),
-        knee=float(a.knee[0]),
-        neck=float(a.neck[0]),
-        plank_line=float(a.plank_line[0]),
-        hip_height=float(a.hip_height[0]) * scale,
-        shoulder_height=float(a.shoulder_height[0]) * scale,
-        hip_far=float(hip_far[0]),
-    )
 
 
 class LiveAnalyzer:
@@ -272,7 +157,7 @@ class LiveAnalyzer:
             deque()
         )
         self._recent: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
-        self._legs: deque[tuple[float, float]] = deque()
+        self._legs: list[float] = []  # sorted leg lengths (px) of the set so far
         self.side: Side | None = None
         self.facing: Side | None = None
         self.view: ViewInfo | None = None
@@ -371,7 +256,18 @@ class LiveAnalyzer:
             back = np.asarray(sample.edges)[:, 0 if self.facing == "right" else 1, :]
         judgeable = self.view is None or self.view.judgeable
         frame = LiveFrame(
-            t, True, angles, self.side, self.facing, image, world, vis, back, judgeable, sample
+            t,
+            True,
+            angles,
+            self.side,
+            self.facing,
+            image,
+            world,
+            vis,
+            back,
+            judgeable,
+            sample,
+            self.view,
         )
         return self._advance(t, True, frame, image, vis, angles, back)
 
@@ -396,6 +292,7 @@ class LiveAnalyzer:
                 np.full((N_LANDMARKS, 3), np.nan),
                 np.full(N_LANDMARKS, np.nan),
                 None,
+                view=self.view,
             )
         upd = self.monitor.update(frame)
         self._last_update = upd
@@ -481,11 +378,12 @@ class LiveAnalyzer:
 
     def _leg_median(self, t: float, image: np.ndarray) -> float:
         assert self.side is not None
-        leg = _leg_px(image, self.side)
+        leg = leg_length_px(image, self.side)
         if np.isfinite(leg) and leg > 0:
-            self._legs.append((t, leg))
-        while self._legs and t - self._legs[0][0] > LEG_WINDOW_S:
-            self._legs.popleft()
-        if not self._legs:
+            bisect.insort(self._legs, leg)
+        n = len(self._legs)
+        if not n:
             return math.nan
-        return float(np.median([v for _, v in self._legs]))
+        return float(
+            self._legs[n // 2] if n % 2 else (self._legs[n // 2 - 1] + self._legs[n // 2]) / 2
+        )

@@ -13,32 +13,31 @@ import queue
 import threading
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from metrics.analysis import analyze_track
+from metrics.errors import AnalysisError
+from metrics.hinge import DEFAULT_PARAMS, rep_params_for
 from metrics.landmarks import N_LANDMARKS
-from metrics.live import LiveExercise, LiveFrame, MonitorUpdate, NullMonitor, StreamMonitor
+from metrics.live_frame import LiveExercise, LiveFrame, MonitorUpdate, NullMonitor, StreamMonitor
+from metrics.plank import HoldTimer, PlankSettings
+from metrics.plank_posture import PlankRow, landmark_features
 from metrics.profile import ClientProfile
 from metrics.report import Flag
+from metrics.reps import DEFAULT_PARAMS as REP_PARAMS
+from metrics.reps import RepCounter, RepSegment
 from metrics.thresholds import Thresholds
 from metrics.track import PoseTrack, Row
-
-if TYPE_CHECKING:
-    from metrics.reps import RepSegment
 
 
 class PlankMonitor:
     """`metrics.plank.HoldTimer` fed one live frame at a time."""
 
     def __init__(self, thresholds: Thresholds, profile: ClientProfile) -> None:
-        from metrics.plank import HoldTimer, PlankSettings
-
         self.timer = HoldTimer(PlankSettings.from_thresholds(thresholds, profile))
 
     def update(self, frame: LiveFrame) -> MonitorUpdate:
-        from metrics.plank import PlankRow, landmark_features
-
         far_knee, support = landmark_features(frame.image, frame.side, frame.facing)
         a = frame.angles
         state = self.timer.update(
@@ -86,12 +85,10 @@ class HingeMonitor:
     def __init__(
         self, thresholds: Thresholds, profile: ClientProfile, *, background: bool = False
     ) -> None:
-        from metrics.hinge import DEFAULT_PARAMS
-        from metrics.reps import RepCounter
-
         self.thresholds = thresholds
         self.profile = profile
-        self.counter = RepCounter()
+        self.rep_params = REP_PARAMS
+        self.counter = RepCounter(self.rep_params)
         self.lockout_window_s = DEFAULT_PARAMS.lockout_window_s
         self.background = background
         self._rows: deque[Row] = deque()
@@ -107,6 +104,8 @@ class HingeMonitor:
 
     def update(self, frame: LiveFrame) -> MonitorUpdate:
         self._buffer(frame)
+        if frame.view is not None:  # the upload's settings for the view seen so far
+            self.counter.params = rep_params_for(frame.view, self.rep_params)
         # `FrameAngles` has every field the counter reads (trunk, hip, knee, the far hip,
         # shoulder height), computed as `metrics.reps.rep_rows` takes them from a track.
         done = self.counter.update(frame.t, frame.angles)
@@ -201,9 +200,6 @@ class HingeMonitor:
             self._judge(*job)
 
     def _judge(self, rows: list[Row], size: tuple[int, int], reps: list[RepSegment]) -> None:
-        from metrics.analysis import analyze_track
-        from metrics.errors import AnalysisError
-
         track = PoseTrack.from_rows(rows, size[0], size[1], with_contour=True)
         try:
             result = analyze_track(

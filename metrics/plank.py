@@ -4,14 +4,14 @@ One causal state machine, `HoldTimer`, does all of it a frame at a time, so the 
 (`HoldTimer.update` per frame) and the upload path (`analyze_plank`, which feeds the whole
 track through the same timer) agree by construction.
 
-A frame is *in plank position* (`plank_posture`) when the shoulder–ankle line is near
-horizontal and the hip bends less than `MAX_ABS_LINE_DEG` off it, both knees are straight
-(the far knee counts only where it is seen), the hips are low and the shoulders are held
-up on the arms. That leaves out walking in (standing: no horizontal line), tabletop,
-kneeling and stepping back (a bent knee), child's pose and lying down (bent knees, or no
-weight on the arms), and title cards (no person). The hold starts once the position has
-been held `enter_s` (dated back to when it began) and ends at the last plank frame once it
-has been lost for longer than `exit_s`.
+A frame is *in plank position* (`plank_posture`, in metrics.plank_posture) when the
+shoulder–ankle line is near horizontal and the hip bends less than `MAX_ABS_LINE_DEG` off
+it, both knees are straight (the far knee counts only where it is seen), the hips are low
+and the shoulders are held up on the arms. That leaves out walking in (standing: no
+horizontal line), tabletop, kneeling and stepping back (a bent knee), child's pose and
+lying down (bent knees, or no weight on the arms), and title cards (no person). The hold
+starts once the position has been held `enter_s` (dated back to when it began) and ends at
+the last plank frame once it has been lost for longer than `exit_s`.
 
 Within the hold, the signed body line (`Angles.plank_line`: + hips below the line, − a
 pike) is compared with the plank neutral (thresholds.toml ``[plank]``, or the client's own
@@ -26,25 +26,17 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from metrics.angles import Angles, Side, signed_angle, to_body_frame
-from metrics.landmarks import SIDE_PARTS
+from metrics.angles import Angles
+from metrics.plank_posture import PlankInputs, PlankRow, plank_posture, row_posture
 from metrics.profile import ClientProfile
 from metrics.report import Flag, Hold, ViewInfo
-from metrics.thresholds import Threshold, Thresholds, load_defaults
+from metrics.result import ExerciseResult
+from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
-
-if TYPE_CHECKING:
-    from metrics.analysis import ExerciseResult
-
-# What one frame of a plank looks like (detection, not coaching: these stay in code).
-MAX_KNEE_BEND_DEG = 40.0  # knee within this of straight (180): tabletop and kneeling are ~90
-MAX_ABS_LINE_DEG = 50.0  # hip bend off the shoulder-ankle line; a pike past this is a downdog
-MAX_HIP_HEIGHT = 0.8  # hip height above the ankle in leg lengths (standing is ~1.0)
-MIN_ARM_SUPPORT = 0.5  # wrist below the shoulder by this many upper-arm lengths (forearm ~0.9)
 
 PLANK_CODES = ("hip_sag", "hip_pike", "head_drop")
 
@@ -92,8 +84,9 @@ class PlankSettings:
         neck = float(profile.neutral.get("neck_deg", data.get("neutral_neck_deg", 180.0)))
         return cls(
             neutral_line_deg=neutral,
-            tolerance_sag_deg=tol * _profile_scale(profile, thresholds["hip_sag"].direction),
-            tolerance_pike_deg=tol * _profile_scale(profile, thresholds["hip_pike"].direction),
+            # scaled as the client's hip_sag and hip_pike thresholds are
+            tolerance_sag_deg=tol * thresholds["hip_sag"].scale,
+            tolerance_pike_deg=tol * thresholds["hip_pike"].scale,
             neutral_neck_deg=neck,
             sag=thresholds["hip_sag"],
             pike=thresholds["hip_pike"],
@@ -119,141 +112,6 @@ class PlankSettings:
             return None
         lo, hi = self.tolerance_band
         return lo <= line <= hi
-
-
-def _profile_scale(profile: ClientProfile, direction: str) -> float:
-    """The profile's multiplier for a direction, as `thresholds_for` applies it to flags."""
-    scales = load_defaults().get("profile", {})
-    k = float(scales.get(profile.strictness, 1.0))
-    if (direction == "extension" and profile.extension_intolerant) or (
-        direction == "flexion" and profile.flexion_intolerant
-    ):
-        k *= float(scales.get("intolerant", 1.0))
-    return k
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class PlankRow:
-    """One frame's inputs to the plank rules (degrees; NaN where unknown).
-
-    `far_knee` is the knee of the side away from the camera (NaN where hidden);
-    `arm_support` how far the wrist sits below the shoulder in upper-arm lengths (about
-    0.9 on the forearms, 1.8 on straight arms, near 0 lying down).
-    """
-
-    t: float
-    plank_line: float
-    knee: float
-    far_knee: float
-    neck: float
-    hip_height: float
-    arm_support: float
-
-
-@dataclass(frozen=True, eq=False)
-class PlankInputs:
-    """`PlankRow`s of a whole track as (T,) float64 arrays."""
-
-    t: np.ndarray
-    plank_line: np.ndarray
-    knee: np.ndarray
-    far_knee: np.ndarray
-    neck: np.ndarray
-    hip_height: np.ndarray
-    arm_support: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-    def row(self, i: int) -> PlankRow:
-        return PlankRow(
-            t=float(self.t[i]),
-            plank_line=float(self.plank_line[i]),
-            knee=float(self.knee[i]),
-            far_knee=float(self.far_knee[i]),
-            neck=float(self.neck[i]),
-            hip_height=float(self.hip_height[i]),
-            arm_support=float(self.arm_support[i]),
-        )
-
-    @classmethod
-    def from_track(cls, track: PoseTrack, angles: Angles) -> PlankInputs:
-        """Inputs from a cleaned track and its angles (the side and facing of `angles`)."""
-        far_knee, support = landmark_features(track.image, angles.side, angles.facing)
-        return cls(
-            t=np.asarray(angles.t, np.float64),
-            plank_line=angles.plank_line,
-            knee=angles.knee,
-            far_knee=far_knee,
-            neck=angles.neck,
-            hip_height=angles.hip_height,
-            arm_support=support,
-        )
-
-
-def _other(side: Side) -> Side:
-    return "right" if side == "left" else "left"
-
-
-def _pt(image: np.ndarray, part: str, side: Side) -> np.ndarray:
-    return image[..., SIDE_PARTS[part][0 if side == "left" else 1], :2].astype(np.float64)
-
-
-def landmark_features(image: np.ndarray, side: Side, facing: Side) -> tuple[np.ndarray, np.ndarray]:
-    """(far_knee, arm_support) from (T, 33, 3) or (33, 3) image landmarks (px, y down).
-
-    far_knee: the hip–knee–ankle angle of the side away from the camera, in the knee
-    convention of `metrics.angles` (180 straight). arm_support: wrist y minus shoulder y
-    over the shoulder–elbow length, on `side`, falling back to the other side per frame.
-    """
-    far = _other(side)
-    hip, knee, ankle = (to_body_frame(_pt(image, p, far), facing) for p in ("hip", "knee", "ankle"))
-    far_knee = np.mod(signed_angle(hip - knee, ankle - knee), 360.0)
-
-    def support(s: Side) -> np.ndarray:
-        sh, el, wr = (_pt(image, p, s) for p in ("shoulder", "elbow", "wrist"))
-        upper = np.linalg.norm(sh - el, axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(upper > 0, (wr[..., 1] - sh[..., 1]) / upper, np.nan)
-
-    near_s, far_s = support(side), support(far)
-    return far_knee, np.where(np.isfinite(near_s), near_s, far_s)
-
-
-def plank_posture(
-    plank_line: np.ndarray | float,
-    knee: np.ndarray | float,
-    far_knee: np.ndarray | float,
-    hip_height: np.ndarray | float,
-    arm_support: np.ndarray | float,
-) -> np.ndarray:
-    """Per frame, whether the body is in plank position (see the module docstring).
-
-    The body line and the near knee must be measured; the far knee, hip height and arm
-    support veto only where they are measured (the far knee hides behind the near one in
-    a good side view).
-    """
-    line = np.asarray(plank_line, np.float64)
-    near = np.asarray(knee, np.float64)
-    far = np.asarray(far_knee, np.float64)
-    hh = np.asarray(hip_height, np.float64)
-    arm = np.asarray(arm_support, np.float64)
-    with np.errstate(invalid="ignore"):
-        ok = (np.abs(line) <= MAX_ABS_LINE_DEG) & (np.abs(near - 180.0) <= MAX_KNEE_BEND_DEG)
-        ok &= ~(np.abs(far - 180.0) > MAX_KNEE_BEND_DEG)
-        ok &= ~(hh > MAX_HIP_HEIGHT)
-        ok &= ~(arm < MIN_ARM_SUPPORT)
-    return np.asarray(ok, bool)
-
-
-def row_posture(row: PlankRow) -> bool:
-    """`plank_posture` of one row."""
-    return bool(
-        plank_posture(row.plank_line, row.knee, row.far_knee, row.hip_height, row.arm_support)
-    )
 
 
 # --------------------------------------------------------------------------- flags
@@ -566,8 +424,6 @@ def analyze_plank(
     When the view is not judgeable the hold is still timed, but the line is not read:
     its tolerance and line values are NaN (null in report.json) and nothing is flagged.
     """
-    from metrics.analysis import ExerciseResult
-
     settings = PlankSettings.from_thresholds(thresholds, profile, judge_line=view.judgeable)
     inputs = PlankInputs.from_track(track, angles)
     outcome = run_timer(inputs, settings)

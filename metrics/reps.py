@@ -228,7 +228,7 @@ class RepCounter:
         standing height and a bottom (`drop_bottom` below it)."""
         s = self._s
         sh = float(getattr(row, "shoulder_height", math.nan))
-        if not (self.params.shoulder_drop and math.isfinite(sh) and math.isfinite(row.trunk)):
+        if not (math.isfinite(sh) and math.isfinite(row.trunk)):
             return math.nan
         s.recent_sh = (s.recent_sh + [sh])[-5:]
         level = float(np.median(s.recent_sh))  # a one-frame glitch is not a height
@@ -236,6 +236,10 @@ class RepCounter:
         s.sh_low = level if not level >= s.sh_low else s.sh_low
         drop = 1.0 - level / s.sh_stand if s.sh_stand > 0 else math.nan
         seen_bottom = s.sh_low <= (1.0 - self.params.drop_bottom) * s.sh_stand
+        if not self.params.shoulder_drop:
+            # heights are followed anyway, so settings that change with the live view
+            # find the same standing height an upload does
+            return math.nan
         if drop <= self.params.drop_top and not seen_bottom:
             return math.nan  # standing, but not yet known to be the standing height
         return drop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ class Threshold:
     marked: float
     unit: str
     direction: Direction
+    scale: float = 1.0  # the profile's multiplier already applied to mild and marked
 
     def severity(self, value: float) -> Literal["mild", "marked"] | None:
         """The severity of a measured value, or None below the mild level."""
@@ -46,29 +48,51 @@ def load_defaults() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+@cache
+def _default_flags() -> dict[str, Any]:
+    return load_defaults()["flags"]
+
+
+def flag_direction(code: str) -> Direction:
+    """Which way of moving the spine a flag guards (thresholds.toml `direction`)."""
+    spec = _default_flags().get(code, {})
+    return spec.get("direction", "none")  # type: ignore[no-any-return]
+
+
+def intolerant_of(profile: ClientProfile, direction: str) -> bool:
+    """Whether the client does not tolerate that direction (flexion or extension)."""
+    return (direction == "flexion" and profile.flexion_intolerant) or (
+        direction == "extension" and profile.extension_intolerant
+    )
+
+
+def profile_scale(profile: ClientProfile, direction: str, table: dict[str, Any]) -> float:
+    """The profile's multiplier for a flag guarding `direction`: strictness for all, and
+    the table's `intolerant` factor more for a direction the client does not tolerate."""
+    scales = table.get("profile", {})
+    k = float(scales.get(profile.strictness, 1.0))
+    if intolerant_of(profile, direction):
+        k *= float(scales.get("intolerant", 1.0))
+    return k
+
+
 def thresholds_for(
     profile: ClientProfile | None = None, table: dict[str, Any] | None = None
 ) -> Thresholds:
     """Thresholds scaled for a client: strictness for all, and more for an intolerance."""
     table = table if table is not None else load_defaults()
     profile = profile or ClientProfile()
-    scales = table.get("profile", {})
-    base = float(scales.get(profile.strictness, 1.0))
-    intolerant = float(scales.get("intolerant", 1.0))
     out: dict[str, Threshold] = {}
     for code, spec in table["flags"].items():
         direction: Direction = spec.get("direction", "none")
-        k = base
-        if (direction == "flexion" and profile.flexion_intolerant) or (
-            direction == "extension" and profile.extension_intolerant
-        ):
-            k *= intolerant
+        k = profile_scale(profile, direction, table)
         out[code] = Threshold(
             code=code,
             mild=float(spec["mild"]) * k,
             marked=float(spec["marked"]) * k,
             unit=str(spec.get("unit", "deg")),
             direction=direction,
+            scale=k,
         )
     extra = {k: v for k, v in table.items() if k not in ("flags", "profile")}
     return Thresholds(out, extra)

@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 import zipfile
 import zlib
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from metrics.atomic import atomic_write
 from models.errors import ModelUnavailable
 from models.registry import (
     BUILT_SHA256,
@@ -450,26 +450,23 @@ def _build_source(spec: ModelSpec) -> str:
 
 
 def _write_atomically(final: Path, write: Callable[[Path], object]) -> str:
-    """Have `write` fill a temporary file beside `final`, then move it into place.
+    """Have `write` fill a temporary file beside `final`, then move it into place
+    (`metrics.atomic`). Returns the file's sha256; readers only ever see a complete file."""
+    digest = ""
 
-    Returns the file's sha256. The temporary file is removed on any failure, so readers
-    only ever see a complete file.
-    """
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    def fill(tmp: Path) -> None:
+        nonlocal digest
         write(tmp)
         digest = file_sha256(tmp)
         tmp.chmod(0o644)  # mkstemp makes it private; a shared cache must stay readable
-        os.replace(tmp, final)
+
+    try:
+        atomic_write(final, fill, suffix=".part")
     except OSError as err:
         raise ModelUnavailable(
             f"cannot write {final} ({err.strerror or err}); "
             f"set {ENV_MODEL_DIR} to a writable folder"
         ) from err
-    finally:
-        tmp.unlink(missing_ok=True)
     return digest
 
 

@@ -13,4 +13,6 @@ pip install --quiet -e ".[test,scale]"
 python -m models.provision lite full heavy
 ruff check .
 mypy
+# Everything runs here: a test that needs ../shared/data fails, rather than skips, without it.
+export BACKCHECK_REQUIRE_SHARED=1
 python -m pytest "$@"

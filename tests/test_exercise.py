@@ -7,7 +7,6 @@ track there is checked too. All clips that are not planks are hinges.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
@@ -16,29 +15,24 @@ import pytest
 
 from metrics.analysis import analyze_track
 from metrics.track import PoseTrack
+from tests.conftest import TRACKS, clip_labels, need_shared_data
 from tests.stickfigure import make_track, plank_pose
 
-TRACKS = Path(__file__).resolve().parent / "data" / "tracks"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def _kinds() -> dict[str, str]:
-    path = SHARED / "clips.csv"
-    if not path.exists():
-        return {}
-    with open(path, newline="") as fh:
-        return {Path(r["file"]).stem: r["kind"] for r in csv.DictReader(fh)}
-
-
-KINDS = _kinds()
 SAVED = sorted(p.stem for p in TRACKS.glob("*.npz"))
 
 
+def _kinds() -> dict[str, str]:
+    """Clip stem → labelled exercise (clips.csv); skips the test without ../shared."""
+    need_shared_data()
+    return {Path(r["file"]).stem: r["kind"] for r in clip_labels()}
+
+
 def _check(path: Path, stem: str) -> None:
-    if stem not in KINDS:
+    kinds = _kinds()
+    if stem not in kinds:
         pytest.skip(f"{stem} not in ../shared/data/clips.csv")
     a = analyze_track(PoseTrack.load(path), exercise="auto")
-    assert a.exercise == KINDS[stem], a.exercise_reason
+    assert a.exercise == kinds[stem], a.exercise_reason
     if a.exercise == "plank":
         assert "held" in a.exercise_reason and a.result.hold is not None
         assert f"{a.result.hold.duration_s:.1f} s" in a.exercise_reason
@@ -47,8 +41,8 @@ def _check(path: Path, stem: str) -> None:
 
 
 def test_saved_tracks_cover_both_exercises() -> None:
-    kinds = {KINDS.get(s) for s in SAVED}
-    assert {"plank", "hinge"} <= kinds
+    kinds = _kinds()
+    assert {"plank", "hinge"} <= {kinds.get(s) for s in SAVED}
 
 
 @pytest.mark.parametrize("stem", SAVED)
@@ -57,8 +51,8 @@ def test_auto_detection_on_saved_tracks(stem: str) -> None:
 
 
 @pytest.mark.clips
-@pytest.mark.parametrize("stem", sorted(KINDS))
-def test_auto_detection_on_every_labelled_clip(stem: str, clip_tracks: Path) -> None:
+def test_auto_detection_on_every_labelled_clip(labelled_clip: str, clip_tracks: Path) -> None:
+    stem = Path(labelled_clip).stem
     path = clip_tracks / f"{stem}.npz"
     assert path.exists(), f"no track {path.name}: its clip failed to analyse"
     _check(path, stem)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from metrics.cue_ration import CueRationer, live_cue_text
-from metrics.cues import cue_table
+from metrics.cues import choose_cues, cue_line, cue_table, fault_priority
 from metrics.profile import ClientProfile
+from metrics.report import Flag, Rep, ViewInfo
+from metrics.thresholds import flag_direction, load_defaults
 
 FPS = 30.0
 
@@ -131,3 +133,44 @@ def test_cue_text_comes_from_the_table_and_the_profile() -> None:
     for code in ("spine_flexion", "spine_extension", "knee_dominant", "hip_sag", "hip_pike"):
         text = live_cue_text(code).lower()
         assert not any(w in text for w in ("bad", "wrong", "ugly", "broken"))
+
+
+def _flag(code: str, rep: int, severity: str) -> Flag:
+    return Flag(code, severity, rep, rep * 3.0, rep * 3.0 + 1.0, rep * 3.0 + 2.0, 25.0, 10.0)  # type: ignore[arg-type]
+
+
+def test_upload_and_live_rank_faults_the_same_way() -> None:
+    """cues.toml's `priority` orders both: a rounded back on one mild rep comes before a
+    squatted hinge marked on every rep, in the report's cues and on the live screen."""
+    table = cue_table()
+    codes = load_defaults()["flags"]
+    # every flag has a cue, a priority and a direction, and no two share a priority
+    assert set(codes) <= set(table)
+    priorities = [fault_priority(code) for code in codes]
+    assert len(set(priorities)) == len(priorities) and max(priorities) < 100
+    order = sorted(codes, key=fault_priority)
+    assert order[0] == "spine_flexion"  # the back first (coaching.md)
+    hinge = ["knee_dominant", "hips_rise_early", "spine_extension", "spine_flexion"]
+    flags = [_flag("knee_dominant", r, "marked") for r in range(1, 6)]
+    flags += [_flag("hips_rise_early", 2, "marked"), _flag("spine_extension", 3, "mild")]
+    flags += [_flag("spine_flexion", 4, "mild")]
+    reps = [Rep(r, 3.0 * r, 3.0 * r + 1, 3.0 * r + 2, {}, []) for r in range(1, 6)]
+    cues = choose_cues("hinge", reps, None, flags, ViewInfo("side", "left", True, None))
+    upload = [c.code for c in cues[1:]]
+    assert upload == [c for c in order if c in hinge][:2] == ["spine_flexion", "spine_extension"]
+    # Live: all four raised at once; the screen shows them one after another, in rank.
+    shown = _spans(_run(CueRationer(), 30.0, events=lambda t: hinge if t < 2.5 else []))
+    assert [s[0] for s in shown][:1] == upload[:1]
+    rationer = CueRationer()
+    rationer.update(0.0, events=["knee_dominant", "spine_extension"])
+    assert rationer.current is not None and rationer.current.code == "spine_extension"
+
+
+def test_direction_comes_from_thresholds_toml() -> None:
+    flags = load_defaults()["flags"]
+    for code, spec in flags.items():
+        assert flag_direction(code) == spec["direction"]
+    # the intolerant wording follows the flag's direction, upload and live alike
+    strict = ClientProfile(extension_intolerant=True)
+    assert cue_line("spine_extension", strict) == cue_table()["spine_extension"]["intolerant"]
+    assert cue_line("spine_flexion", strict) == cue_table()["spine_flexion"]["cue"]

@@ -99,6 +99,29 @@ def test_hinge_reps_and_flags_agree_on_other_real_tracks(stem: str) -> None:
     assert _rep_flags(flags) == _rep_flags(upload.result.flags)
 
 
+# Away from side-on both paths count with the shoulders' drop (metrics.hinge
+# .rep_params_for): tests/data/tracks/hinge/<stem>.npz, with the labelled view and count
+# (deadlift_front_view is cut after its second rep).
+VIEWS = {"0016c_2": ("oblique", 3), "deadlift_front_view": ("front", 2)}
+
+
+@pytest.mark.parametrize("stem", sorted(VIEWS))
+def test_hinge_reps_agree_from_the_front_and_oblique(stem: str) -> None:
+    track = PoseTrack.load(DATA / "tracks" / "hinge" / f"{stem}.npz")
+    upload = analyze_track(track, exercise="hinge")
+    analyzer, flags = _replay(track, "hinge")
+    camera, n_reps = VIEWS[stem]
+    assert upload.view.camera == camera and not upload.view.judgeable
+    assert analyzer.view is not None and analyzer.view.camera == camera
+    live_reps = analyzer.monitor.counter.reps  # type: ignore[attr-defined]
+    assert analyzer.monitor.counter.params.shoulder_drop  # type: ignore[attr-defined]
+    assert len(live_reps) == len(upload.result.reps) == n_reps
+    for live, up in zip(live_reps, upload.result.reps, strict=True):
+        assert -0.001 <= live.end_s - up.end_s <= 0.2  # report times: 3 decimals
+        assert abs(live.bottom_s - up.bottom_s) <= 0.25
+    assert _rep_flags(flags) == _rep_flags(upload.result.flags) == set()  # not judgeable
+
+
 def test_rounded_back_is_cued_live_from_the_first_flagged_rep() -> None:
     track = PoseTrack.load(DATA / "live" / "0016r_1.npz")
     analyzer = LiveAnalyzer("hinge")

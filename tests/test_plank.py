@@ -7,7 +7,6 @@ Labels: ../shared/data/clips.csv (hold_start, hold_end, fault_windows).
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import replace
 from functools import cache
@@ -29,22 +28,18 @@ from metrics.plank import (
 )
 from metrics.profile import ClientProfile
 from metrics.report import Flag, Hold
-from metrics.thresholds import thresholds_for
+from metrics.thresholds import load_defaults, thresholds_for
 from metrics.track import PoseTrack
+from tests.conftest import TRACKS, clip_labels, need_shared_data
 
-TRACKS = Path(__file__).resolve().parent / "data" / "tracks"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 PLANKS = ("forearm_plank_correct", "yogai_high_plank", "coach_high_plank_oblique")
 JUDGEABLE = ("forearm_plank_correct", "yogai_high_plank")
 
 
 @cache
 def labels() -> dict[str, dict[str, str]]:
-    path = SHARED / "clips.csv"
-    if not path.exists():
-        pytest.skip("../shared/data/clips.csv not found")
-    with open(path, newline="") as fh:
-        return {Path(r["file"]).stem: r for r in csv.DictReader(fh)}
+    need_shared_data()
+    return {Path(r["file"]).stem: r for r in clip_labels()}
 
 
 @cache
@@ -323,6 +318,19 @@ def test_extension_intolerant_profile_tightens_the_sag_threshold_and_tolerance()
     (sag,) = flags_of(strict, "hip_sag")
     assert sag.threshold == pytest.approx(-5.0 + 15.0 * 0.7)
     assert strict.result.extra["line_tolerance_deg"] == [-20.0, 5.5]
+
+
+def test_the_line_tolerance_is_scaled_by_the_thresholds_own_profile_table() -> None:
+    """A custom table's strictness scales the tolerance band as it scales the flags."""
+    table = load_defaults()
+    table["profile"]["strict"] = 0.5
+    table["profile"]["intolerant"] = 0.4
+    profile = ClientProfile(strictness="strict", extension_intolerant=True)
+    thresholds = thresholds_for(profile, table)
+    settings = PlankSettings.from_thresholds(thresholds, profile)
+    assert settings.tolerance_pike_deg == pytest.approx(15.0 * 0.5)
+    assert settings.tolerance_sag_deg == pytest.approx(15.0 * 0.5 * 0.4)
+    assert thresholds["hip_sag"].mild == pytest.approx(15.0 * 0.5 * 0.4)
 
 
 def test_late_sag_reads_as_fatigue() -> None:

@@ -8,7 +8,6 @@ from ../shared/data/clips.csv.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,9 @@ from metrics.angles import compute_angles
 from metrics.clean import clean_track
 from metrics.track import PoseTrack
 from metrics.view import classify_view, view_evidence
+from tests.conftest import clip_labels, need_shared_data
 
 pytestmark = pytest.mark.clips
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # clips.csv says "right" for these, but in every frame of the video (no display matrix or
 # flip in the container) the lifter's nose, toes and forward lean point to image-left;
@@ -38,14 +36,9 @@ FACING_SEEN = {
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    path = SHARED / "clips.csv"
-    if not path.exists():
-        return {}
-    with open(path, newline="") as fh:
-        return {Path(r["file"]).stem: r for r in csv.DictReader(fh)}
-
-
-LABELS = _labels()
+    """Clip stem → its row of clips.csv; skips the test without ../shared."""
+    need_shared_data()
+    return {Path(r["file"]).stem: r for r in clip_labels()}
 
 
 def _raw(stem: str, tracks: Path) -> PoseTrack:
@@ -59,12 +52,12 @@ def _load(stem: str, tracks: Path) -> PoseTrack:
 
 
 def _facing(stem: str) -> str:
-    return FACING_SEEN.get(stem, LABELS[stem]["facing"])
+    return FACING_SEEN.get(stem) or _labels()[stem]["facing"]
 
 
-@pytest.mark.parametrize("stem", sorted(LABELS))
-def test_view_matches_the_label(stem: str, clip_tracks: Path) -> None:
-    label = LABELS[stem]
+def test_view_matches_the_label(labelled_clip: str, clip_tracks: Path) -> None:
+    stem = Path(labelled_clip).stem
+    label = _labels()[stem]
     track = _raw(stem, clip_tracks)  # ungated: an ankle behind a plate is still placed
     view = classify_view(track)
     yaw = view_evidence(track).median_yaw_deg
@@ -82,8 +75,8 @@ def test_view_matches_the_label(stem: str, clip_tracks: Path) -> None:
         assert (view.camera, view.judgeable) == ("front", False), view
 
 
-@pytest.mark.parametrize("stem", [s for s, r in LABELS.items() if r["view"] == "side"])
-def test_facing_matches_the_label(stem: str, clip_tracks: Path) -> None:
+def test_facing_matches_the_label(labelled_side_clip: str, clip_tracks: Path) -> None:
+    stem = Path(labelled_side_clip).stem
     angles = compute_angles(_load(stem, clip_tracks))
     assert angles.facing == _facing(stem)
 

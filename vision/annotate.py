@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,34 @@ class FrameNotes:
 
     readouts: tuple[str, ...]
     alert: str | None = None
+
+
+def readout_panel(
+    exercise: str,
+    head: str | None = None,
+    *,
+    trunk: float = math.nan,
+    hip: float = math.nan,
+    knee: float = math.nan,
+    plank_line: float = math.nan,
+    neck: float = math.nan,
+    back_bend: float = math.nan,
+) -> list[str]:
+    """The readout lines on a frame, for uploads (vision.render) and live alike: `head`
+    (the rep or hold), then the exercise's angles in whole degrees ("--" unknown), then
+    the back's bend when known."""
+
+    def deg(v: float) -> str:
+        return "--" if not np.isfinite(v) else f"{v:.0f}"
+
+    lines = [head] if head else []
+    if exercise == "plank":
+        lines += [f"Body line {deg(plank_line)} deg", f"Neck {deg(neck)} deg"]
+    else:
+        lines += [f"Trunk {deg(trunk)} deg", f"Hip {deg(hip)} deg", f"Knee {deg(knee)} deg"]
+    if np.isfinite(back_bend):
+        lines.append(f"Back bend {back_bend:+.0f} deg")
+    return lines
 
 
 class SkeletonAnnotator:
@@ -91,3 +120,30 @@ class SkeletonAnnotator:
                 cv2.LINE_AA,
             )
         return out
+
+
+_CUE_BG = (30, 90, 160)
+_CUE_TEXT = (255, 255, 255)
+
+
+def draw_cue(out: np.ndarray, text: str) -> None:
+    """Write `text` in a calm banner across the bottom of `out`, wrapped to fit (in place)."""
+    import cv2
+
+    h, w = out.shape[:2]
+    s = max(h, w) / 720.0
+    font, fs, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * s, max(1, int(round(1.5 * s)))
+    pad = int(10 * s)
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and cv2.getTextSize(trial, font, fs, thick)[0][0] <= w - 2 * pad:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    line_h = int(cv2.getTextSize("Ag", font, fs, thick)[0][1] * 1.8)
+    top = h - pad - line_h * len(lines)
+    cv2.rectangle(out, (0, top - pad), (w - 1, h - 1), _CUE_BG, -1)
+    for k, line in enumerate(lines):
+        y = top + line_h * (k + 1) - line_h // 4
+        cv2.putText(out, line, (pad, y), font, fs, _CUE_TEXT, thick, cv2.LINE_AA)

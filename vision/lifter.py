@@ -1,5 +1,10 @@
 """Follow everyone in the clip and keep the lifter: the person doing the exercise.
 
+The one home of lifter choice, upload and live: `LifterTracker` sees the whole clip and
+picks afterwards (uploads); `pick_lifter` decides frame by frame from where the lifter was
+(the live camera, which can't wait for the end). Both measure people apart by
+`torso_distance`.
+
 Gyms have other people in frame. Each detection is linked to the nearest open trail from
 earlier frames (torso centre distance relative to torso size); at the end of the clip the
 trail that is present longest and largest is the lifter, extended by trails that continue
@@ -31,6 +36,34 @@ _SIZE_FRAMES = 15
 _SAME_BODY_DISTANCE = 0.5
 # Score floor for someone who barely moves (a plank, a bystander): size then decides.
 _MIN_ACTIVITY = 0.1
+# Live: a person this far (in torso lengths) from where the lifter was is someone else...
+_SAME_PERSON = 0.8
+# ...and after this long without the lifter, the next person found is taken for the lifter.
+LIFTER_LOST_S = 2.0
+
+
+def torso_distance(a: PersonPose, b: PersonPose, size: float) -> float:
+    """Distance between two people's torso centres, in torso lengths of `size` px."""
+    return float(np.hypot(*(a.torso_center - b.torso_center))) / size
+
+
+def pick_lifter(people: list[PersonPose], previous: PersonPose | None) -> PersonPose | None:
+    """The lifter among this frame's people (live): whoever is nearest where the lifter was.
+
+    With no lifter yet, the person with the largest torso (nearest the camera). A
+    person further than `_SAME_PERSON` torso lengths from the last position is not taken
+    for the lifter, so the readout never jumps to someone walking past.
+    """
+    people = [p for p in people if np.isfinite(p.torso_size)]
+    if not people:
+        return None
+    if previous is None:
+        return max(people, key=lambda p: p.torso_size)
+    size = max(previous.torso_size, 1.0)
+    best = min(people, key=lambda p: torso_distance(p, previous, size))
+    if torso_distance(best, previous, size) <= _SAME_PERSON or len(people) == 1:
+        return best
+    return None
 
 
 @dataclass
@@ -75,7 +108,7 @@ class LifterTracker:
             since = t - trail.last_t
             allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * since
             for pi, person in enumerate(people):
-                d = float(np.hypot(*(person.torso_center - trail.last.torso_center))) / size
+                d = torso_distance(person, trail.last, size)
                 if np.isfinite(d) and d <= allowed:
                     # A trail seen a moment ago beats one last seen a while back.
                     pairs.append((d + _LINK_GROWTH_PER_S * since, ti, pi))
@@ -205,7 +238,7 @@ def _continuation(
             a, b = end.poses[0], tr.poses[-1]
             extends = tr.frames[0] < end.frames[0]
         if gap > 0:
-            d = float(np.hypot(*(a.torso_center - b.torso_center))) / max(a.torso_size, 1.0)
+            d = torso_distance(a, b, max(a.torso_size, 1.0))
             if d > _LINK_DISTANCE + _LINK_GROWTH_PER_S * gap:
                 continue
         elif extends:
@@ -223,7 +256,7 @@ def _same_body(person: PersonPose, trails: list[_Trail]) -> _Trail | None:
     """The trail whose pose in this frame is close enough to be the same body, if any."""
     for trail in trails:
         mine = trail.poses[-1]
-        d = float(np.hypot(*(person.torso_center - mine.torso_center))) / trail.size
+        d = torso_distance(person, mine, trail.size)
         if d <= _SAME_BODY_DISTANCE:
             return trail
     return None
@@ -233,8 +266,7 @@ def _overlap_distance(a: _Trail, b: _Trail) -> float:
     """Median torso-centre distance, in torso lengths, over the frames both trails share."""
     where_b = {f: i for i, f in enumerate(b.frames)}
     d = [
-        float(np.hypot(*(pa.torso_center - b.poses[where_b[f]].torso_center)))
-        / max(pa.torso_size, 1.0)
+        torso_distance(pa, b.poses[where_b[f]], max(pa.torso_size, 1.0))
         for f, pa in zip(a.frames, a.poses, strict=True)
         if f in where_b
     ]
@@ -246,11 +278,7 @@ def _drop_duplicates(people: Sequence[PersonPose]) -> list[PersonPose]:
     for p in sorted(people, key=lambda q: -float(np.nansum(q.visibility))):
         if not np.isfinite(p.torso_size):
             continue
-        dup = any(
-            float(np.hypot(*(p.torso_center - k.torso_center))) / max(k.torso_size, 1.0)
-            < _DUPLICATE_DISTANCE
-            for k in kept
-        )
+        dup = any(torso_distance(p, k, max(k.torso_size, 1.0)) < _DUPLICATE_DISTANCE for k in kept)
         if not dup:
             kept.append(p)
     return kept

@@ -12,7 +12,7 @@
   full; `latest()` is the newest result, for drawing on the next frame.
 
 `annotate(rgb, result)` draws the skeleton, angle readouts, rep count or hold time, the
-current cue and the frame rates on a frame.
+current cue and the frame rates on a frame (with the drawing of `vision.annotate`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ from metrics.live import (
 )
 from metrics.profile import ClientProfile
 from metrics.track import PoseTrack
-from vision.annotate import FrameNotes, SkeletonAnnotator
-from vision.pose import PersonPose
+from models.provision import resolve_model
+from models.registry import MODE_DEFAULTS
+from vision.annotate import FrameNotes, SkeletonAnnotator, draw_cue, readout_panel
+from vision.lifter import LIFTER_LOST_S, pick_lifter
+from vision.pose import PersonPose, PoseEstimator
+from vision.video import iter_frames
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +54,6 @@ PoseFn = Callable[[np.ndarray, float], list[PersonPose]]
 RESULT_QUEUE_SIZE = 8
 # Frame rates are measured over this much recent time.
 RATE_WINDOW_S = 2.0
-# A person this far (in torso lengths) from where the lifter was is someone else.
-_SAME_PERSON = 0.8
-# After this long without the lifter, the next person found is taken for the lifter.
-LIFTER_LOST_S = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,32 +105,7 @@ def choose_live_model(name: str = "auto") -> str:
     cheaper here with one pose and raised false rounding flags on the labelled clips)."""
     if name != "auto":
         return name
-    from models.registry import MODE_DEFAULTS
-
     return MODE_DEFAULTS["live"]
-
-
-def pick_lifter(people: list[PersonPose], previous: PersonPose | None) -> PersonPose | None:
-    """The lifter among this frame's people: whoever is nearest where the lifter was.
-
-    With no lifter yet, the person with the largest torso (nearest the camera). A
-    person further than `_SAME_PERSON` torso lengths from the last position is not taken
-    for the lifter, so the readout never jumps to someone walking past.
-    """
-    people = [p for p in people if np.isfinite(p.torso_size)]
-    if not people:
-        return None
-    if previous is None:
-        return max(people, key=lambda p: p.torso_size)
-    size = max(previous.torso_size, 1.0)
-
-    def dist(p: PersonPose) -> float:
-        return float(np.hypot(*(p.torso_center - previous.torso_center))) / size
-
-    best = min(people, key=dist)
-    if dist(best) <= _SAME_PERSON or len(people) == 1:
-        return best
-    return None
 
 
 class LiveSession:
@@ -170,9 +145,6 @@ class LiveSession:
         self.model_sha256 = ""
         self._estimator = None
         if pose_fn is None:
-            from models.provision import resolve_model
-            from vision.pose import PoseEstimator
-
             asset = resolve_model(choose_live_model(model))
             self.model_name, self.model_sha256 = asset.name, asset.sha256
             if masks is None:
@@ -387,20 +359,19 @@ def readout_lines(result: LiveResult) -> tuple[str, ...]:
     """The text panel for a live frame: count or hold, angles, frame rate."""
     s = result.state
     a = s.angles
-
-    def deg(v: float) -> str:
-        return "--" if not np.isfinite(v) else f"{v:.0f}"
-
     if s.exercise == "plank":
-        hold = "--" if s.hold_s is None else f"{s.hold_s:.1f} s"
-        lines = [f"Hold {hold}", f"Body line {deg(a.plank_line)} deg", f"Neck {deg(a.neck)} deg"]
+        head = "Hold " + ("--" if s.hold_s is None else f"{s.hold_s:.1f} s")
     else:
-        lines = [
-            f"Reps {s.reps}",
-            f"Trunk {deg(a.trunk)} deg",
-            f"Hip {deg(a.hip)} deg",
-            f"Knee {deg(a.knee)} deg",
-        ]
+        head = f"Reps {s.reps}"
+    lines = readout_panel(
+        s.exercise,
+        head,
+        trunk=a.trunk,
+        hip=a.hip,
+        knee=a.knee,
+        plank_line=a.plank_line,
+        neck=a.neck,
+    )
     if not s.found:
         lines.append("Step into view, side-on")
     lines.append(f"{result.analysed_fps:.0f} fps analysed")
@@ -411,34 +382,5 @@ def frames_from_file(
     path: str | Path, max_fps: float | None = 30.0
 ) -> Iterator[tuple[np.ndarray, float]]:
     """Upright RGB frames and times of a video file, for replaying a clip through a session."""
-    from vision.video import iter_frames
-
     for frame in iter_frames(path, max_fps=max_fps):
         yield frame.rgb, frame.t
-
-
-_CUE_BG = (30, 90, 160)
-_CUE_TEXT = (255, 255, 255)
-
-
-def draw_cue(out: np.ndarray, text: str) -> None:
-    """Write `text` in a calm banner across the bottom of `out`, wrapped to fit (in place)."""
-    import cv2
-
-    h, w = out.shape[:2]
-    s = max(h, w) / 720.0
-    font, fs, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * s, max(1, int(round(1.5 * s)))
-    pad = int(10 * s)
-    lines: list[str] = []
-    for word in text.split():
-        trial = f"{lines[-1]} {word}" if lines else word
-        if lines and cv2.getTextSize(trial, font, fs, thick)[0][0] <= w - 2 * pad:
-            lines[-1] = trial
-        else:
-            lines.append(word)
-    line_h = int(cv2.getTextSize("Ag", font, fs, thick)[0][1] * 1.8)
-    top = h - pad - line_h * len(lines)
-    cv2.rectangle(out, (0, top - pad), (w - 1, h - 1), _CUE_BG, -1)
-    for k, line in enumerate(lines):
-        y = top + line_h * (k + 1) - line_h // 4
-        cv2.putText(out, line, (pad, y), font, fs, _CUE_TEXT, thick, cv2.LINE_AA)

@@ -6,16 +6,15 @@ size: the video is not decoded a second time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from metrics.analysis import TrackAnalysis
 from metrics.cues import cue_table
 from metrics.report import Flag
-from vision.annotate import FrameNotes, SkeletonAnnotator
+from vision.annotate import FrameNotes, SkeletonAnnotator, readout_panel
 
 if TYPE_CHECKING:
     from av.video.frame import VideoFrame as AVFrame
@@ -27,27 +26,26 @@ def frame_notes(analysis: TrackAnalysis, i: int) -> FrameNotes:
     """Readouts and the active alert for analysed frame `i`."""
     a = analysis.angles
     t = float(a.t[i])
-
-    def deg(v: float) -> str:
-        return "--" if not np.isfinite(v) else f"{v:.0f}"
-
+    head = None
     if analysis.exercise == "plank":
-        lines = [f"Body line {deg(a.plank_line[i])} deg", f"Neck {deg(a.neck[i])} deg"]
         hold = analysis.result.hold
         if hold is not None and hold.start_s <= t:
-            lines.insert(0, f"Hold {min(t, hold.end_s) - hold.start_s:.1f} s")
+            head = f"Hold {min(t, hold.end_s) - hold.start_s:.1f} s"
     else:
-        lines = [
-            f"Trunk {deg(a.trunk[i])} deg",
-            f"Hip {deg(a.hip[i])} deg",
-            f"Knee {deg(a.knee[i])} deg",
-        ]
         rep_col = analysis.result.columns.get("rep")
         if rep_col is not None and rep_col[i] > 0:
-            lines.insert(0, f"Rep {int(rep_col[i])} of {len(analysis.result.reps)}")
+            head = f"Rep {int(rep_col[i])} of {len(analysis.result.reps)}"
     spine = analysis.result.columns.get("spine_flexion_deg")
-    if spine is not None and np.isfinite(spine[i]):
-        lines.append(f"Back bend {spine[i]:+.0f} deg")
+    lines = readout_panel(
+        analysis.exercise,
+        head,
+        trunk=a.trunk[i],
+        hip=a.hip[i],
+        knee=a.knee[i],
+        plank_line=a.plank_line[i],
+        neck=a.neck[i],
+        back_bend=math.nan if spine is None else spine[i],
+    )
     return FrameNotes(tuple(lines), _alert(analysis.result.flags, t))
 
 

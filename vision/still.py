@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.video_read import BadVideo, _clockwise_deg, _open_input, _upright, _video_stream
+from vision.video_open import BadVideo, clockwise_deg, open_input, upright, video_stream
 
 
 def frame_at(path: str | Path, t: float, *, max_side: int | None = None) -> np.ndarray:
@@ -23,9 +23,9 @@ def frame_at(path: str | Path, t: float, *, max_side: int | None = None) -> np.n
     import av
 
     path = Path(path)
-    container = _open_input(path)
+    container = open_input(path)
     try:
-        stream = _video_stream(container, path)
+        stream = video_stream(container, path)
         tb = float(stream.time_base or 0)
         if not tb:
             raise BadVideo(path, "the video has no time base", kind="damaged")
@@ -51,7 +51,7 @@ def frame_at(path: str | Path, t: float, *, max_side: int | None = None) -> np.n
             rgb = chosen.to_ndarray(format="rgb24")
         else:
             rgb = chosen.to_ndarray(format="rgb24", width=size[0], height=size[1])
-        return _upright(rgb, _clockwise_deg(chosen.rotation))
+        return upright(rgb, clockwise_deg(chosen.rotation))
     finally:
         container.close()
 

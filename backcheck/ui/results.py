@@ -21,6 +21,7 @@ from backcheck.ui.verdicts import (
     set_down_text,
     worst_moments,
 )
+from metrics.atomic import atomic_write
 from metrics.errors import AnalysisError
 
 # Streamlit sizes the whole chart element (title, axes and legend included) to this.
@@ -209,15 +210,14 @@ def _downloads(record: SessionRecord, client: str, *, key: str) -> None:
         from backcheck.ui.printable import moment_frames, report_html
 
         video = folder / "annotated.mp4"
-        html.write_text(
-            report_html(
-                record.report,
-                client=client,
-                when=record.summary.created_at,
-                frames=moment_frames(record.report, video if video.exists() else None),
-            ),
-            "utf-8",
+        page = report_html(
+            record.report,
+            client=client,
+            when=record.summary.created_at,
+            frames=moment_frames(record.report, video if video.exists() else None),
         )
+        # kept in the session folder: a half-written page would be served from then on
+        atomic_write(html, lambda p: p.write_text(page, "utf-8"))
     files = [
         ("Printable report", html, "text/html", f"{stem}-report.html"),
         ("report.json", folder / "report.json", "application/json", "report.json"),

@@ -6,9 +6,7 @@ the call; a name from an upload is only ever a label, never part of a path."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,50 +14,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from backcheck.history import Client, HistoryStore, SessionSummary
+from backcheck.names import VIDEO_TYPES as VIDEO_TYPES  # the pages import it from here
+from backcheck.names import safe_filename, video_suffix
 from metrics.errors import AnalysisError
 
 if TYPE_CHECKING:
     from backcheck.pipeline import AnalysisResult
 
-VIDEO_TYPES = ("mp4", "mov", "m4v", "webm", "avi")
-MAX_NAME = 80
 # The setup of a lift: its neutral is looked for in this many first seconds.
 SETUP_S = 5.0
 _CHUNK = 1 << 20
 RAY_ADDRESS_ENV = "BACKCHECK_RAY_ADDRESS"
 
 Progress = Callable[[float, str], None]
-
-
-def safe_filename(name: str, default: str = "video") -> str:
-    """A display name safe anywhere: no folders, ASCII letters, digits, ``._-`` only.
-
-    ``"../../etc/passwd"`` → ``"passwd"``; ``"Kim's squat (1).MOV"`` → ``"Kim_s_squat_1.MOV"``.
-    """
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    stem = re.sub(r"\.{2,}", ".", stem).strip("._-")
-    ext = ext.strip("._-")[:8]
-    if not stem:
-        stem, ext = (ext, "") if ext else (default, "")
-    stem = stem[: MAX_NAME - len(ext) - 1].rstrip("._-") or default
-    return f"{stem}.{ext}" if ext else stem
-
-
-def video_suffix(name: str) -> str:
-    """The lower-case suffix of an accepted video name, or `AnalysisError`."""
-    stem, dot, ext = safe_filename(name).rpartition(".")
-    ext = ext.lower()
-    if not (stem and dot) or ext not in VIDEO_TYPES:
-        raise AnalysisError(
-            f"{safe_filename(name)} is not a video backcheck reads; "
-            f"upload one of: {', '.join(VIDEO_TYPES)}."
-        )
-    return "." + ext
 
 
 def spool(data: BinaryIO, dest: Path) -> int:
