@@ -127,7 +127,7 @@ def _rank(flags: list[Flag]) -> list[str]:
 def _fault_text(
     code: str, spec: dict[str, Any], flags: list[Flag], n_reps: int, profile: ClientProfile
 ) -> str:
-    text = cue_line(code, profile)
+    text = cue_line(code, profile, {code: spec})  # `spec` may carry the region's cue
     mine = [f for f in flags if f.code == code]
     rep_numbers = sorted({f.rep for f in mine if f.rep is not None})
     if rep_numbers:
