@@ -131,13 +131,13 @@ def test_the_drawn_clip_analyses_in_other_formats(
 
 
 @pytest.mark.clips
-@pytest.mark.parametrize(("width", "height", "fps"), [(3840, 2160, 60)])
-def test_the_drawn_clip_analyses_at_4k_60(
+@pytest.mark.parametrize(("width", "height", "fps"), [(3840, 2160, 60), (7680, 4320, 30)])
+def test_the_drawn_clip_analyses_at_4k_and_8k(
     tmp_path: Path, model_path: Path, width: int, height: int, fps: int
 ) -> None:
-    """A 4K 60 fps phone clip: decoded at the capped rate and analysed like the others.
-    The figure is drawn at 15 poses a second, each shown for 4 frames, to keep the test
-    quick; the video itself is a real 4K 60 fps H.264 file."""
+    """A 4K 60 fps and an 8K 30 fps clip: decoded at the capped rate and analysed alike.
+    The figure is drawn at 15 poses a second, each held for fps/15 frames, to keep the test
+    quick; each video itself is a real 4K or 8K H.264 file."""
     import av
     import cv2
 
@@ -145,7 +145,7 @@ def test_the_drawn_clip_analyses_at_4k_60(
 
     mc = _make_clip()
     depth, _ = mc.depth_curve(1, fps=15)
-    clip = tmp_path / "4k60.mp4"
+    clip = tmp_path / f"{height}p{fps}.mp4"
     canvas = np.empty((height, width, 3), np.uint8)
     left = (width - height) // 2
     with av.open(str(clip), "w") as out:
