@@ -46,8 +46,23 @@ def clips(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return out
 
 
+# Known to change today (issue 13 is open; docs/evaluation.md's invariance table lists every
+# change). Not strict: both sit at the edge (one run in four here kept the verdict).
+KNOWN_CHANGES = {
+    ("yfgd_good_02", "small480"): "the 480 px copy's pose misses the bottom: lean-back passes",
+    ("yfgd_good_02", "rotated"): "the rotated copy's lockout is not seen: lean-back not judged",
+}
+
 CASES = [
-    (Path(rel).stem, t)
+    pytest.param(
+        Path(rel).stem,
+        t,
+        marks=(
+            [pytest.mark.xfail(strict=False, reason=KNOWN_CHANGES[(Path(rel).stem, t)])]
+            if (Path(rel).stem, t) in KNOWN_CHANGES
+            else []
+        ),
+    )
     for rel in CLIPS
     for t in TRANSFORMS
     if t != CONTROL and applies(t, 60.0 if "0016" in rel else 30.0)
