@@ -25,7 +25,7 @@ from backcheck.evaluation.invariance import (
 from backcheck.evaluation.labels import default_clips_dir, read_labels
 from backcheck.evaluation.loso import TARGET as LOSO_TARGET
 from backcheck.evaluation.loso import Decision, format_loso, leave_one_source_out, summarise
-from backcheck.evaluation.plank import PlankRow, evaluate_plank, format_plank_table
+from backcheck.evaluation.plank import PlankScore, evaluate_plank, format_plank_table
 from backcheck.evaluation.tracks import ORIGINAL, Analyses, TrackCache, default_tracks_dir
 from metrics.errors import AnalysisError
 from metrics.track import PoseTrack
@@ -84,7 +84,7 @@ def _values_out_of_range(
     return out
 
 
-def _couldnt_judge(rows: list[HingeRow], planks: list[PlankRow]) -> list[str]:
+def _couldnt_judge(rows: list[HingeRow], planks: list[PlankScore]) -> list[str]:
     """Every clip and check that could not be judged, with the reason given."""
     out = [
         f"{p.clip}: the plank line: {p.reason or '(no reason given)'}"

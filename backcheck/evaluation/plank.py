@@ -36,7 +36,7 @@ class FaultWindow:
 
 
 @dataclass(frozen=True)
-class PlankRow:
+class PlankScore:
     """One plank clip's result against its labels."""
 
     clip: str
@@ -105,8 +105,8 @@ def plank_labels(clips_csv: Path) -> list[dict[str, str]]:
     return rows
 
 
-def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) -> PlankRow:
-    """One clip's `PlankRow` from its label, the auto-exercise and the plank analysis."""
+def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) -> PlankScore:
+    """One clip's `PlankScore` from its label, the auto-exercise and the plank analysis."""
     faults = parse_fault_windows(label.get("fault_windows", ""))
     flags = [f for f in plank.result.flags if f.code in PLANK_FLAGS]
     hold = plank.result.hold
@@ -117,7 +117,7 @@ def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) ->
     found = [w for w in faults if any(overlaps(f, w) for f in flags)]
     missed = [w for w in faults if w not in found]
     false_alarms = [f for f in flags if not any(overlaps(f, w) for w in faults)]
-    return PlankRow(
+    return PlankScore(
         clip=Path(label["file"]).stem,
         exercise_auto=auto.exercise,
         view_label=label.get("view", ""),
@@ -137,7 +137,7 @@ def compare(label: dict[str, str], auto: TrackAnalysis, plank: TrackAnalysis) ->
 
 def evaluate_plank(
     clips_dir: Path, source: Callable[[Path], PoseTrack] | Analyses
-) -> list[PlankRow]:
+) -> list[PlankScore]:
     """Analyse every plank clip of ``clips_dir/clips.csv`` and compare it with the labels.
 
     When `--exercise auto` does not choose plank, the clip is analysed as a plank too, so
@@ -167,7 +167,7 @@ def _windows(ws: list[FaultWindow]) -> str:
     return ", ".join(f"{w.code} {w.start_s:.1f}-{w.end_s:.1f}" for w in ws) or "-"
 
 
-def format_plank_table(rows: list[PlankRow]) -> str:
+def format_plank_table(rows: list[PlankScore]) -> str:
     """A plain-text table of the plank rows and a one-line total."""
     head = (
         f"{'plank clip':26} {'auto':6} {'view':>10} {'hold (label)':>16} {'hold (found)':>14} "
