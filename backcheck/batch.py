@@ -22,6 +22,7 @@ from typing import Any, TextIO, cast
 
 from backcheck.batch_index import BatchIndex, Row, summary_line
 from backcheck.batch_inputs import Job, track_jobs, video_jobs
+from models.registry import MODE_DEFAULTS
 
 # The index is rewritten at most this often during a run (the journal has every row).
 _INDEX_EVERY_S = 10.0
@@ -35,7 +36,7 @@ def run_batch(
     jobs: list[Job],
     out: Path,
     *,
-    model: str = "full",
+    model: str = MODE_DEFAULTS["batch"],
     workers: int | None = None,
     address: str | None = None,
     on_row: Callable[[Row, int, int], None] | None = None,
@@ -252,7 +253,9 @@ def add_parser(
         default="auto",
         help="auto: detect it (--from-tracks: as the first run was told)",
     )
-    batch.add_argument("--model", default="full", help="lite, full, heavy or a .task path")
+    batch.add_argument(
+        "--model", default=MODE_DEFAULTS["batch"], help="lite, full, heavy or a .task path"
+    )
     batch.add_argument("--profile", type=Path, default=None, help="client profile for all inputs")
     batch.add_argument(
         "--from-tracks",

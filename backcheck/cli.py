@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+from models.registry import MODE_DEFAULTS
+
 # Exit codes: 1 for a video or model that can't be analysed, 2 for a mistake in the
 # arguments (as argparse does), 130 when interrupted.
 EXIT_BAD_INPUT, EXIT_USAGE = 1, 2
@@ -43,7 +45,9 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("video", type=Path)
     analyze.add_argument("--exercise", choices=["auto", "hinge", "plank"], default="auto")
     analyze.add_argument("--out", type=Path, default=None, help="output folder")
-    analyze.add_argument("--model", default="full", help="lite, full, heavy or a .task path")
+    analyze.add_argument(
+        "--model", default=MODE_DEFAULTS["upload"], help="lite, full, heavy or a .task path"
+    )
     analyze.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
     analyze.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -734,11 +734,14 @@ def test_every_model_finds_the_same_lifter(every_model: dict[str, ModelAsset]) -
 
 
 def test_each_mode_has_a_known_default_model() -> None:
-    """upload, live and batch each name a model backcheck can provision; live's "auto" and
-    analyze_video's default follow the table (docs/models.md), a named model wins."""
+    """upload, live and batch each name a model backcheck can provision; live's "auto",
+    analyze_video's, the CLI's and the app's defaults follow the table (docs/models.md), a
+    named model wins."""
     import inspect
 
+    from backcheck.cli import _build_parser
     from backcheck.pipeline import analyze_video
+    from backcheck.ui.settings import Settings
     from models.registry import MODE_DEFAULTS, MODELS
     from vision.live import choose_live_model
 
@@ -747,3 +750,7 @@ def test_each_mode_has_a_known_default_model() -> None:
     assert choose_live_model("auto") == MODE_DEFAULTS["live"]
     assert choose_live_model("lite") == "lite"
     assert inspect.signature(analyze_video).parameters["model"].default == MODE_DEFAULTS["upload"]
+    parser = _build_parser()
+    assert parser.parse_args(["analyze", "clip.mp4"]).model == MODE_DEFAULTS["upload"]
+    assert parser.parse_args(["batch", "clips/", "--out", "o"]).model == MODE_DEFAULTS["batch"]
+    assert Settings.from_args([], {}).model == MODE_DEFAULTS["upload"]

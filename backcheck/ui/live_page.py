@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from metrics.live import LiveExercise
 from metrics.profile import ClientProfile
+from models.registry import MODE_DEFAULTS
 
 if TYPE_CHECKING:
     from backcheck.history import HistoryStore
@@ -100,7 +101,9 @@ def render(store: HistoryStore | None, settings: Settings | None = None) -> None
     )
     # The page's model setting names the upload model; live uses its own default
     # (models.registry.MODE_DEFAULTS) unless another model was asked for by name or path.
-    model = "auto" if settings is None or settings.model == "full" else settings.model
+    model = (
+        "auto" if settings is None or settings.model == MODE_DEFAULTS["upload"] else settings.model
+    )
     set_no = st.session_state.setdefault("live_set_no", 0)
     client_key = client.id if client is not None else "-"
     session = _session(exercise, profile, model, f"{exercise}|{client_key}|{set_no}|{model}")

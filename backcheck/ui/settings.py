@@ -15,6 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from backcheck.history import HistoryStore, default_db_path
+from models.registry import MODE_DEFAULTS
 
 MODEL_ENV = "BACKCHECK_MODEL"
 
@@ -34,7 +35,7 @@ class Settings:
         db = ns.db or (Path(env["BACKCHECK_DB"]) if env.get("BACKCHECK_DB") else None)
         return cls(
             db_path=(db or default_db_path()).expanduser(),
-            model=ns.model or env.get(MODEL_ENV) or "full",
+            model=ns.model or env.get(MODEL_ENV) or MODE_DEFAULTS["upload"],
         )
 
 

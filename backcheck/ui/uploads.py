@@ -17,6 +17,7 @@ from backcheck.history import Client, HistoryStore, SessionSummary
 from backcheck.names import VIDEO_TYPES as VIDEO_TYPES  # the pages import it from here
 from backcheck.names import safe_filename, video_suffix
 from metrics.errors import AnalysisError
+from models.registry import MODE_DEFAULTS
 
 if TYPE_CHECKING:
     from backcheck.pipeline import AnalysisResult
@@ -92,7 +93,7 @@ def analyse_upload(
     data: BinaryIO,
     *,
     exercise: Literal["auto", "hinge", "plank"] = "auto",
-    model: str = "full",
+    model: str = MODE_DEFAULTS["upload"],
     progress: Progress | None = None,
 ) -> SessionSummary:
     """Analyse an uploaded video for `client` and save it as a session.
@@ -129,7 +130,7 @@ def neutral_from_clip(
     name: str,
     data: BinaryIO,
     *,
-    model: str = "full",
+    model: str = MODE_DEFAULTS["upload"],
     progress: Progress | None = None,
 ) -> Client:
     """Calibrate a client's neutral from a short standing (or setup) clip and store it."""
