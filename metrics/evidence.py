@@ -193,6 +193,9 @@ def run_around(
     frame outside the window ends it.
     """
     window = np.asarray(window, int)
+    # frames of the window whose value is unknown are stepped over like frames outside
+    # it whose value is unknown (the gap rule below), not taken as ends of the run
+    window = window[np.isfinite(values[window]) | (window == at)]
     pos = np.flatnonzero(window == at)
     if pos.size == 0:
         return np.array([at])

@@ -43,7 +43,7 @@ from metrics.report import Flag, Rep, ViewInfo
 from metrics.reps import (
     DEFAULT_PARAMS as REP_PARAMS,
 )
-from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
+from metrics.reps import RepParams, RepSegment, far_hip, head_room, rep_columns, run_counter
 from metrics.result import ExerciseResult
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
 from metrics.spine import SpineParams, SpineShape, running_median, spine_shape
@@ -134,7 +134,7 @@ def analyze_hinge(
     """Reps, per-rep metrics, flags and timeseries columns for a cleaned hinge track."""
     hip_far = far_hip(track, angles)
     rep_params = rep_params_for(view, rep_params)
-    counter = run_counter(angles, hip_far=hip_far, params=rep_params)
+    counter = run_counter(angles, hip_far=hip_far, room=head_room(track), params=rep_params)
     segments = counter.finish()
     zones = counter.zones
     shape = spine_shape(track, angles, neutral=profile.neutral, params=spine_params)

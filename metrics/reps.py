@@ -19,7 +19,12 @@ pose model that only finds the lifter once standing. Two rules cover it, both ma
 the rep (`lockout_seen`, `pull_seen`): a rise of at least `gap_rise_deg` followed by a loss
 of at least `gap_s` counts as a rep whose lockout was out of view, and a clip whose lifter
 is first found (after at least `gap_s`) already standing tall counts one rep whose pull
-was not seen.
+was not seen. A lockout is only out of view when the lifter can have risen out of the
+frame: when last seen the head was within `gap_head_room` torso lengths of the frame's
+top edge (`RepRow.head_room`; the rest of a rise lifts it about that much). A lifter lost
+lower in the frame (the pose model missing a small or blurred lifter at the bottom) has
+not been seen to stand up, so the visit stays open: found again still bent over, it is
+the same rep; found standing, the rep ends there.
 
 Off side-on (a front or oblique camera) trunk and hip angles are foreshortened: a bent
 lifter can read upright. With `RepParams.shoulder_drop` the counter also reads how far
@@ -42,6 +47,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from metrics.angles import ANGLE_SPECS, Angles, Side, angle_from_spec
+from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
 
 Zone = Literal["top", "mid", "bottom"]
@@ -72,6 +78,7 @@ class RepParams:
     bottom_tol_fraction: float = 0.1
     gap_s: float = 0.5
     gap_rise_deg: float = 15.0
+    gap_head_room: float = 1.0  # torso lengths between the head and the frame's top edge
     # Shoulder drop (fraction of the standing shoulder height), for views off side-on.
     shoulder_drop: bool = False
     drop_bottom: float = 0.3
@@ -93,14 +100,16 @@ class AngleRow(Protocol):
 
 @dataclass(frozen=True)
 class RepRow:
-    """One frame's angles for the counter; `hip_far` is the far side's hip, and
-    `shoulder_height` the shoulder above the ankle in leg lengths (NaN unknown)."""
+    """One frame's angles for the counter; `hip_far` is the far side's hip,
+    `shoulder_height` the shoulder above the ankle in leg lengths, and `head_room` the
+    head's distance below the frame's top edge in torso lengths (NaN unknown)."""
 
     trunk: float = math.nan
     hip: float = math.nan
     knee: float = math.nan
     hip_far: float = math.nan
     shoulder_height: float = math.nan
+    head_room: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,7 @@ class _State:
     visit_from_top: bool = False
     last_valid_i: int | None = None
     last_valid_t: float | None = None
+    last_head_room: float = math.nan
     first_t: float | None = None
     gap_handled: bool = False
     unseen_pull_pending: bool = False
@@ -263,6 +273,7 @@ class RepCounter:
         if float(t) - gap_start >= self.params.gap_s and s.last_valid_i is None:
             s.unseen_pull_pending = True  # first seen only now, after a long wait
         s.last_valid_i, s.last_valid_t = i, float(t)
+        s.last_head_room = float(getattr(row, "head_room", math.nan))
         s.gap_handled = False
         run = s.run
         if run is not None and run.zone == zone:
@@ -308,6 +319,8 @@ class RepCounter:
         deepest = float(np.nanmax(visit)) if np.isfinite(visit).any() else math.nan
         if not deepest - s.depths[last] >= self.params.gap_rise_deg:
             return None
+        if s.last_head_room > self.params.gap_head_room:
+            return None  # lost low in the frame, not risen out of it: the visit goes on
         done = self._close_visit(last, lockout_seen=False)
         s.confirmed = None
         return done
@@ -378,10 +391,44 @@ def far_hip(track: PoseTrack, angles: Angles) -> np.ndarray:
     return angle_from_spec(track, spec, side=other, facing=angles.facing)
 
 
-def rep_rows(angles: Angles, hip_far: np.ndarray | None = None) -> Iterator[RepRow]:
-    """The counter's rows for every frame of a track's angles."""
+_HEAD = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+
+
+def head_room(track: PoseTrack) -> np.ndarray:
+    """(T,) how far below the frame's top edge the head is, in torso lengths (negative
+    above it; NaN where neither head nor shoulders were placed).
+
+    The head is the highest of the nose, eyes and ears placed in that frame (a head cut
+    off by the frame's edge is still placed by the pose model, above it), else the
+    higher shoulder; a torso length is the clip's median shoulder-to-hip distance
+    (either side) in pixels.
+    """
+    img = track.image
+    head = [int(getattr(Landmark, name.upper())) for name in _HEAD]
+    shoulders = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
+    hips = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
+    torso = np.linalg.norm(img[:, shoulders, :2] - img[:, hips, :2], axis=-1).ravel()
+    torso = torso[np.isfinite(torso) & (torso > 0)]
+    n = len(track)
+    if torso.size == 0:
+        return np.full(n, np.nan)
+    ys = img[:, head, 1].astype(np.float64)
+    top = np.full(n, np.nan)
+    some = np.isfinite(ys).any(axis=1)
+    top[some] = np.nanmin(ys[some], axis=1)
+    sh = img[:, shoulders, 1].astype(np.float64)
+    fall = ~some & np.isfinite(sh).any(axis=1)
+    top[fall] = np.nanmin(sh[fall], axis=1)
+    return top / float(np.median(torso))
+
+
+def rep_rows(
+    angles: Angles, hip_far: np.ndarray | None = None, room: np.ndarray | None = None
+) -> Iterator[RepRow]:
+    """The counter's rows for every frame of a track's angles (`room`: `head_room`)."""
     n = len(angles)
     far = np.full(n, np.nan) if hip_far is None else np.asarray(hip_far, np.float64)
+    up = np.full(n, np.nan) if room is None else np.asarray(room, np.float64)
     for i in range(n):
         yield RepRow(
             trunk=float(angles.trunk[i]),
@@ -389,6 +436,7 @@ def rep_rows(angles: Angles, hip_far: np.ndarray | None = None) -> Iterator[RepR
             knee=float(angles.knee[i]),
             hip_far=float(far[i]),
             shoulder_height=float(angles.shoulder_height[i]),
+            head_room=float(up[i]),
         )
 
 
@@ -396,11 +444,13 @@ def run_counter(
     angles: Angles,
     *,
     hip_far: np.ndarray | None = None,
+    room: np.ndarray | None = None,
     params: RepParams = DEFAULT_PARAMS,
 ) -> RepCounter:
-    """A `RepCounter` that has been fed every frame of a whole track."""
+    """A `RepCounter` that has been fed every frame of a whole track (`room`: the head's
+    room below the frame's top, `head_room`)."""
     counter = RepCounter(params)
-    for t, row in zip(angles.t, rep_rows(angles, hip_far), strict=True):
+    for t, row in zip(angles.t, rep_rows(angles, hip_far, room), strict=True):
         counter.update(float(t), row)
     return counter
 
@@ -409,10 +459,11 @@ def segment_reps(
     angles: Angles,
     *,
     hip_far: np.ndarray | None = None,
+    room: np.ndarray | None = None,
     params: RepParams = DEFAULT_PARAMS,
 ) -> list[RepSegment]:
     """Every rep of a whole track: `RepCounter` run over all its frames."""
-    return run_counter(angles, hip_far=hip_far, params=params).finish()
+    return run_counter(angles, hip_far=hip_far, room=room, params=params).finish()
 
 
 def rep_columns(

@@ -22,13 +22,14 @@ from metrics.reps import (
     RepSegment,
     classify_zone,
     far_hip,
+    head_room,
     rep_columns,
     rep_rows,
     segment_reps,
 )
 from metrics.track import PoseTrack
 from metrics.view import classify_view
-from tests.hingefigure import SQUAT, Phase, hinge_set, phase_times, rep_phases
+from tests.hingefigure import HINGE, SQUAT, Phase, hinge_set, phase_times, rep_phases
 
 TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
 
@@ -152,6 +153,62 @@ def test_lockout_out_of_view_counts_once() -> None:
     assert len(reps) == 2
     assert not reps[1].lockout_seen
     assert reps[1].end_s == pytest.approx(up2[1] + 0.35, abs=0.05)  # the last frame seen
+
+
+def test_a_lifter_lost_low_in_the_frame_has_not_risen_out_of_it() -> None:
+    """The same loss halfway up, but with the head far below the frame's top edge (the
+    pose model missing a small lifter, yfgd_good_04 at 480 px): no lockout out of view.
+    Found again standing, the rep ends there, seen; found again still at the bottom, it
+    is the same rep."""
+    phases = rep_phases(2, set_down=True)
+    track = hinge_set(phases)
+    cleaned, angles = _angles(track)
+    t = angles.t
+    room = head_room(cleaned)
+    assert np.nanmin(room) > 1.0  # the stick figure stands well inside its frame
+    up2 = [p for p in phase_times(phases) if p[0] == "up"][1]
+    lost = (t > up2[1] + 0.35) & (t < up2[1] + 1.35)
+    far = np.where(lost, np.nan, far_hip(cleaned, angles))
+    reps = segment_reps(_blank(angles, lost), hip_far=far, room=room)
+    assert len(reps) == 2
+    assert reps[1].lockout_seen
+    assert reps[1].end_s == pytest.approx(up2[1] + 1.35, abs=0.1)  # found again standing
+    # lost from the bottom partway up and found again still bent over: one rep
+    down2 = [p for p in phase_times(phases) if p[0] == "bottom"][1]
+    lost = (t > down2[2] + 0.25) & (t < down2[2] + 0.35 + 0.7)
+    part = _blank(angles, lost)
+    # the lifter is found again bent over as before: the rise seen before the loss was
+    # a misread (on the real copy, hip angles jumping by tens of degrees)
+    back = (t >= down2[2] + 0.35 + 0.7) & (t < up2[2])
+    part = replace(part, trunk=np.where(back, HINGE.trunk, part.trunk))
+    part = replace(part, hip=np.where(back, HINGE.hip, part.hip))
+    far = np.where(lost | back, np.nan, far_hip(cleaned, angles))
+    reps = segment_reps(part, hip_far=far, room=room)
+    assert len(reps) == 2 and all(r.lockout_seen for r in reps)
+    # the same with the head at the frame's top edge: the lockout went out of view
+    edge = np.zeros_like(room)
+    blind = segment_reps(_blank(angles, lost), hip_far=far, room=edge)
+    assert not blind[1].lockout_seen
+
+
+def test_head_room_is_in_torso_lengths_below_the_top_edge() -> None:
+    cleaned, _ = _angles(hinge_set([Phase("top", 1.0)]))
+    room = head_room(cleaned)
+    from metrics.landmarks import Landmark
+
+    img = cleaned.image
+    torso = np.linalg.norm(
+        img[:, Landmark.LEFT_SHOULDER, :2] - img[:, Landmark.LEFT_HIP, :2], axis=1
+    )
+    head = np.nanmin(img[:, [0, 2, 5, 7, 8], 1], axis=1)
+    assert room == pytest.approx(head / np.median(torso), rel=0.05)
+    # no head landmark: the shoulders stand in; none at all: unknown
+    no_head = img.copy()
+    no_head[:, :11] = np.nan
+    shoulders = np.nanmin(img[:, [11, 12], 1], axis=1) / np.median(torso)
+    assert head_room(replace(cleaned, image=no_head)) == pytest.approx(shoulders, rel=0.05)
+    nothing = np.full_like(img, np.nan)
+    assert np.isnan(head_room(replace(cleaned, image=nothing))).all()
 
 
 def test_a_lifter_first_seen_standing_after_a_long_wait() -> None:
