@@ -14,6 +14,10 @@ Zones, per frame, from the angles of `metrics.angles` (degrees):
 - otherwise in between. A zone counts once it has lasted `min_dwell_s` (two frames at
   30 fps), so a one-frame glitch neither starts nor ends a rep.
 
+A trunk no body makes (leaning back past `trunk_min_deg`, or tipped past `trunk_max_deg`:
+a pose turned upside down as the lifter's upper body leaves the frame) is no zone: the
+frame counts as the lifter not tracked.
+
 Lost tracking is part of real clips: a lifter who rises out of the top of the frame, or a
 pose model that only finds the lifter once standing. Two rules cover it, both marked on
 the rep (`lockout_seen`, `pull_seen`): a rise of at least `gap_rise_deg` followed by a loss
@@ -21,7 +25,10 @@ of at least `gap_s` counts as a rep whose lockout was out of view, and a clip wh
 is first found (after at least `gap_s`) already standing tall counts one rep whose pull
 was not seen. A lockout is only out of view when the lifter can have risen out of the
 frame: when last seen the head was within `gap_head_room` torso lengths of the frame's
-top edge (`RepRow.head_room`; the rest of a rise lifts it about that much). A lifter lost
+top edge (`RepRow.head_room`, the least over the last `room_window_s`; the rest of a rise
+lifts it about that much), and then a
+loss of `gap_near_top_s` is enough (the pose model may place a garbled body once the head
+has left the frame, which must not pass for a lockout seen). A lifter lost
 lower in the frame (the pose model missing a small or blurred lifter at the bottom) has
 not been seen to stand up, so the visit stays open: found again still bent over, it is
 the same rep; found standing, the rep ends there.
@@ -68,6 +75,10 @@ class RepParams:
     """Zone limits and timing of the rep counter (degrees, seconds)."""
 
     top_trunk_max_deg: float = 20.0
+    # A trunk outside this range is no posture (docs/ranges.md: lean back at most 55 deg,
+    # hip 30 + thoracolumbar 25; forward, 45 deg past horizontal is deeper than any hinge).
+    trunk_min_deg: float = -55.0
+    trunk_max_deg: float = 135.0
     top_hip_min_deg: float = 145.0
     bottom_trunk_min_deg: float = 40.0
     bottom_hip_max_deg: float = 110.0
@@ -79,6 +90,11 @@ class RepParams:
     gap_s: float = 0.5
     gap_rise_deg: float = 15.0
     gap_head_room: float = 1.0  # torso lengths between the head and the frame's top edge
+    # ...and with the head that close to the edge, a loss this long is enough: the rise
+    # was under way toward the edge (three frames at 15 fps, more than a dropout).
+    gap_near_top_s: float = 0.2
+    # The head room read is the least over the last this long before the loss.
+    room_window_s: float = 0.3
     # Shoulder drop (fraction of the standing shoulder height), for views off side-on.
     shoulder_drop: bool = False
     drop_bottom: float = 0.3
@@ -143,8 +159,8 @@ def classify_zone(
     `params.shoulder_drop`; NaN while standing height is not yet known.
     """
     trunk = float(row.trunk)
-    if not math.isfinite(trunk):
-        return None
+    if not params.trunk_min_deg <= trunk <= params.trunk_max_deg:
+        return None  # unknown, or no posture a body makes
     hip = float(row.hip)
     hip_far = float(getattr(row, "hip_far", math.nan))
     # The more open of the hips seen (NaN if neither): one leg is often hidden behind the
@@ -193,6 +209,7 @@ class _State:
     last_valid_i: int | None = None
     last_valid_t: float | None = None
     last_head_room: float = math.nan
+    recent_room: list[tuple[float, float]] = field(default_factory=list)
     first_t: float | None = None
     gap_handled: bool = False
     unseen_pull_pending: bool = False
@@ -273,7 +290,12 @@ class RepCounter:
         if float(t) - gap_start >= self.params.gap_s and s.last_valid_i is None:
             s.unseen_pull_pending = True  # first seen only now, after a long wait
         s.last_valid_i, s.last_valid_t = i, float(t)
-        s.last_head_room = float(getattr(row, "head_room", math.nan))
+        room = float(getattr(row, "head_room", math.nan))
+        s.recent_room = [(u, r) for u, r in s.recent_room if t - u <= self.params.room_window_s]
+        s.recent_room.append((float(t), room))
+        # the least head room of the last moments: the pose garbles as the head leaves
+        rooms = [r for _, r in s.recent_room if math.isfinite(r)]
+        s.last_head_room = min(rooms) if rooms else math.nan
         s.gap_handled = False
         run = s.run
         if run is not None and run.zone == zone:
@@ -310,7 +332,9 @@ class RepCounter:
         s.run = None
         if s.last_valid_t is None or s.gap_handled or s.visit_first_i is None:
             return None
-        if t - s.last_valid_t < self.params.gap_s:
+        near_top = s.last_head_room <= self.params.gap_head_room
+        gap_s = self.params.gap_near_top_s if near_top else self.params.gap_s
+        if t - s.last_valid_t < gap_s:
             return None
         s.gap_handled = True
         last = s.last_valid_i

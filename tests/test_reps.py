@@ -191,6 +191,36 @@ def test_a_lifter_lost_low_in_the_frame_has_not_risen_out_of_it() -> None:
     assert not blind[1].lockout_seen
 
 
+def test_a_short_loss_at_the_top_edge_is_a_lockout_out_of_view() -> None:
+    """With the head at the frame's top edge, a loss of 0.2 s already counts (the rise
+    was under way toward the edge), and a garbled pose found right after it (upright,
+    the upper body misplaced: yfgd_bad_01 mirrored) is not a lockout seen."""
+    phases = rep_phases(2, set_down=True)
+    cleaned, angles = _angles(hinge_set(phases))
+    t = angles.t
+    up2 = [p for p in phase_times(phases) if p[0] == "up"][1]
+    lost = (t > up2[1] + 0.35) & (t < up2[1] + 0.65)  # 0.3 s, under gap_s
+    far = np.where(lost, np.nan, far_hip(cleaned, angles))
+    edge = np.zeros(len(t))
+    reps = segment_reps(_blank(angles, lost), hip_far=far, room=edge)
+    assert len(reps) == 2 and not reps[1].lockout_seen
+    assert reps[1].end_s == pytest.approx(up2[1] + 0.35, abs=0.05)
+    # well inside the frame the same short loss is a dropout: the lockout is seen
+    inside = np.full(len(t), 3.0)
+    reps = segment_reps(_blank(angles, lost), hip_far=far, room=inside)
+    assert len(reps) == 2 and reps[1].lockout_seen
+
+
+def test_a_trunk_no_body_makes_is_no_zone() -> None:
+    # upside down (a pose flipped as the upper body leaves the frame) or thrown back
+    assert classify_zone(RepRow(trunk=-146.0, hip=170.0)) is None
+    assert classify_zone(RepRow(trunk=-60.0, hip=200.0)) is None
+    assert classify_zone(RepRow(trunk=167.0, hip=60.0)) is None
+    # the largest lean back a body makes still reads as standing, a deep hinge as bottom
+    assert classify_zone(RepRow(trunk=-50.0, hip=220.0)) == "top"
+    assert classify_zone(RepRow(trunk=120.0, hip=40.0)) == "bottom"
+
+
 def test_head_room_is_in_torso_lengths_below_the_top_edge() -> None:
     cleaned, _ = _angles(hinge_set([Phase("top", 1.0)]))
     room = head_room(cleaned)
