@@ -70,6 +70,7 @@ class HingeParams:
     # (the knees straightening is the rise itself: docs/hinge.md).
     closing_deg_s: float = 5.0
     rise_knee_open_deg: float = 10.0
+    rise_hip_fraction: float = 0.1
     # The trunk's running median for it, against landmark glitches: over this long, and
     # over at least this many frames, so that a two-frame glitch in a fast lockout is
     # not read as a tip at the 15 fps uploads are analysed at.
@@ -530,12 +531,15 @@ def _hips_rise(
     k = lo + int(np.nanargmax(y))  # image y grows downward: the hips' lowest point
     hip = angles.hip
     knee = angles.knee if knee is None else knee
-    knee_at_low = knee[k]
+    knee_at_low, low_y = knee[k], hip_y[k]
+    travel = low_y - hip_y[seg.end_i]  # how far the hips rise to lockout (px)
+    risen = params.rise_hip_fraction * travel if travel > 0 else math.inf
 
     def still_descending(i: int) -> bool:
         closing = hip[i + 1] < hip[i] - params.closing_deg_s * (t[i + 1] - t[i])
         straightening = knee[i + 1] - knee_at_low >= params.rise_knee_open_deg
-        return bool(closing and not straightening)
+        rising = low_y - hip_y[i + 1] >= risen
+        return bool(closing and not straightening and not rising)
 
     while k < seg.end_i and still_descending(k):
         k += 1

@@ -92,3 +92,15 @@ def test_chest_and_hips_rising_together_reads_nothing() -> None:
         {"trunk": (45, 38), "hip": (75, 95), "knee": (90, 120), "hip_y": (700, 660)}
     )
     assert _measure(angles, hip_y, seg) == pytest.approx(0.0, abs=1.0)
+
+
+def test_hips_rising_with_little_knee_opening_is_read_from_the_rise() -> None:
+    # the knees open only 8 deg (under the 10 that counts) but the hips rise 80 of their
+    # 200 px way to lockout while the trunk tips: the rise began when they left the
+    # bottom (a tenth of their travel), not where the hip angle stopped closing
+    angles, hip_y, seg = _rep(
+        {"trunk": (45, 67), "hip": (75, 63), "knee": (90, 98), "hip_y": (700, 620)}
+    )
+    value = _measure(angles, hip_y, seg)
+    assert value >= 12.0  # flagged
+    assert value == pytest.approx(18.0, abs=4.0)
