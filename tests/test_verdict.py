@@ -81,3 +81,28 @@ def test_a_rep_passed_close_to_the_line_says_so() -> None:
     # a flat back is not close to anything
     flat = analyze_track(hinge_set(rep_phases(2)), exercise="hinge")
     assert flat.result.extra["close_calls"] == []
+
+
+def test_a_share_keeps_its_fixed_tolerance() -> None:
+    assert value_tolerance(76.0, 100.0, "%") == pytest.approx(10.0)
+    a = Verdict(
+        "hinge",
+        True,
+        (("knee_dominant",),),
+        {(0, "knee_dominant"): 76.0},
+        (),
+        None,
+        (),
+        units={"knee_dominant": "%"},
+    )
+    b = Verdict(
+        "hinge",
+        True,
+        (("knee_dominant",),),
+        {(0, "knee_dominant"): 95.0},
+        (),
+        None,
+        (),
+        units={"knee_dominant": "%"},
+    )
+    assert differences(a, b) == ["rep 1 knee_dominant 76 → 95"]

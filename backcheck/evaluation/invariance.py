@@ -114,7 +114,8 @@ def format_invariance(results: list[TransformResult]) -> str:
     lines.append(
         f"Unchanged means the same exercise, view judgeability, rep count, flag codes on each "
         f"rep and checks not judged, each flag's value within ±{VALUE_TOLERANCE:g} (deg or %) "
-        f"or ±{VALUE_TOLERANCE_FRACTION * 100:.0f}% of the larger value, whichever is wider, "
+        f"or for an angle ±{VALUE_TOLERANCE_FRACTION * 100:.0f}% of the larger value, "
+        "whichever is wider, "
         f"and a plank hold's ends within {HOLD_TOLERANCE_S:g} s. A flag close to the line in "
         "both copies (borderline in one: its margin under twice the measure's frame noise, "
         "4° or 4 points; a near pass within the same band under the threshold in the other) "

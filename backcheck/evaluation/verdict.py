@@ -17,7 +17,7 @@ the other, is still a change (docs/evaluation-thresholds.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from metrics.analysis import TrackAnalysis
@@ -36,8 +36,11 @@ VALUE_TOLERANCE_FRACTION = 0.3
 HOLD_TOLERANCE_S = 1.0
 
 
-def value_tolerance(a: float, b: float) -> float:
-    """How far two readings of one flag may differ and still count the same."""
+def value_tolerance(a: float, b: float, unit: str = "deg") -> float:
+    """How far two readings of one flag may differ and still count the same (relative
+    only for angles: a share in % has a fixed scale, 0 to 100)."""
+    if unit != "deg":
+        return VALUE_TOLERANCE
     return max(VALUE_TOLERANCE, VALUE_TOLERANCE_FRACTION * max(abs(a), abs(b)))
 
 
@@ -69,6 +72,7 @@ class Verdict:
     error: str | None = None
     # (rep position, check) read close to the threshold: a borderline flag or a near pass
     close: frozenset[tuple[int, str]] = frozenset()
+    units: dict[str, str] = field(default_factory=dict)  # flag code → unit (default deg)
 
     @classmethod
     def of(cls, analysis: TrackAnalysis | AnalysisError) -> Verdict:
@@ -99,6 +103,7 @@ class Verdict:
             hold=(hold.start_s, hold.end_s) if hold is not None else None,
             plank_flags=tuple(sorted({f.code for f in result.flags if f.rep is None})),
             close=frozenset(close),
+            units={f.code: f.unit for f in result.flags},
         )
 
     def summary(self) -> str:
@@ -139,7 +144,12 @@ def differences(a: Verdict, b: Verdict) -> list[str]:
                     out.append(f"rep {i + 1} loses {code}")
             for code in sorted(set(fa) & set(fb)):
                 va, vb = a.values.get((i, code)), b.values.get((i, code))
-                if va is not None and vb is not None and abs(vb - va) > value_tolerance(va, vb):
+                unit = a.units.get(code, b.units.get(code, "deg"))
+                if (
+                    va is not None
+                    and vb is not None
+                    and abs(vb - va) > value_tolerance(va, vb, unit)
+                ):
                     out.append(f"rep {i + 1} {code} {va:.0f} → {vb:.0f}")
         for r, check in sorted(set(b.unjudged) - set(a.unjudged)):
             out.append(f"rep {r + 1} {check} no longer judged")
