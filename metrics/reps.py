@@ -271,6 +271,17 @@ class RepCounter:
             return math.nan  # standing, but not yet known to be the standing height
         return drop
 
+    def _drop_decides(self) -> bool:
+        """With `shoulder_drop`, once a descent has shown the standing height and a
+        bottom, the shoulders' drop decides the zone: a frame without it (the ankle not
+        found) is not read from the foreshortened angles alone."""
+        s = self._s
+        return bool(
+            self.params.shoulder_drop
+            and s.sh_stand > 0
+            and s.sh_low <= (1.0 - self.params.drop_bottom) * s.sh_stand
+        )
+
     def update(self, t: float, row: AngleRow) -> RepSegment | None:
         """Add the frame at `t` seconds; returns the rep that ended on it, if any."""
         s = self._s
@@ -280,6 +291,8 @@ class RepCounter:
             s.first_t = float(t)
         drop = self._drop(row)
         zone = classify_zone(row, self.params, drop)
+        if not math.isfinite(drop) and self._drop_decides():
+            zone = None  # the shoulders' height decides here, and it is unknown
         s.zones.append(zone)
         depth = 100.0 * drop if math.isfinite(drop) else depth_of(row)
         s.depths.append(depth if zone is not None else math.nan)

@@ -302,6 +302,29 @@ def test_from_the_front_the_shoulders_drop_finds_the_reps(yaw: float) -> None:
     assert segment_reps(sa, params=dropping) == []
 
 
+def test_with_the_shoulders_deciding_a_frame_without_them_is_not_read_from_angles() -> None:
+    """Off side-on, once a descent has shown standing and bottom heights, a bent-over
+    frame whose shoulder height is unknown (the ankle not found) and whose angles read
+    upright (foreshortened, or misplaced landmarks: gym_deadlift_hevc at 480 px) is no
+    top: it would split one rep in two."""
+    phases = rep_phases(3)
+    track = hinge_set(phases, yaw_deg=60.0, noise_px=1.0)
+    cleaned, angles = _angles(track)
+    hf = far_hip(cleaned, angles)
+    dropping = replace(DEFAULT_PARAMS, shoulder_drop=True)
+    t = angles.t
+    bottom2 = [p for p in phase_times(phases) if p[0] == "bottom"][1]
+    mid = (t > bottom2[1] + 0.05) & (t < bottom2[1] + 0.25)  # 0.2 s inside the hold
+    read_upright = replace(
+        angles,
+        trunk=np.where(mid, 10.0, angles.trunk),
+        hip=np.where(mid, 200.0, angles.hip),
+        shoulder_height=np.where(mid, np.nan, angles.shoulder_height),
+    )
+    reps = segment_reps(read_upright, hip_far=np.where(mid, np.nan, hf), params=dropping)
+    assert len(reps) == 3
+
+
 # --- streaming ---------------------------------------------------------------------------
 
 
