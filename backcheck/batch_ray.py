@@ -12,7 +12,9 @@ analysis. Imported only when Ray is used (`pip install "backcheck[scale]"`).
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,6 +35,9 @@ MAX_RETRIES = 2
 # Ray's own join waits minutes on an address where nothing answers.
 REACH_TIMEOUT_S = 5.0
 _connect_lock = threading.Lock()
+# The session folder of the Ray this process started itself, removed at `disconnect`
+# (Ray leaves one in /tmp/ray per start otherwise).
+_own_temp_dir: list[str] = []
 
 
 def cluster_endpoint(address: str) -> tuple[str, int] | None:
@@ -81,8 +86,18 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:
             except ValueError as err:  # e.g. ray:// without the `ray[client]` extra
                 raise ConnectionError(str(err)) from err
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
+            temp = tempfile.mkdtemp(prefix="backcheck-ray-")
+            _own_temp_dir.append(temp)
+            ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=temp, **quiet)
         return True
+
+
+def disconnect() -> None:
+    """Leave Ray; a Ray this process started is stopped and its session folder removed."""
+    with _connect_lock:
+        ray.shutdown()
+        while _own_temp_dir:
+            shutil.rmtree(_own_temp_dir.pop(), ignore_errors=True)
 
 
 def cluster_cpus() -> int:

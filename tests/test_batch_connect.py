@@ -81,3 +81,21 @@ def test_batch_with_an_unreachable_cluster_says_so_in_one_line(tmp_path: Path) -
         f"nothing answers at 127.0.0.1:{port} (connection refused)"
     ]
     assert waited < 60, waited  # Ray's own join would wait minutes
+
+
+@pytest.mark.ray
+def test_a_ray_started_here_leaves_no_session_folder_behind() -> None:
+    import ray
+
+    from backcheck import batch_ray
+
+    if ray.is_initialized():
+        pytest.skip("this process is already connected to Ray")
+    assert batch_ray.connect(None, num_cpus=1)
+    try:
+        (temp,) = batch_ray._own_temp_dir
+        assert any(Path(temp).glob("session_*")), "Ray's session folder is in our own temp dir"
+    finally:
+        batch_ray.disconnect()
+    assert not ray.is_initialized()
+    assert not Path(temp).exists()
