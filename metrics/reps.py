@@ -14,7 +14,7 @@ Zones, per frame, from the angles of `metrics.angles` (degrees):
 - otherwise in between. A zone counts once it has lasted `min_dwell_s` (two frames at
   30 fps), so a one-frame glitch neither starts nor ends a rep.
 
-A trunk no body makes (leaning back past `trunk_min_deg`, or tipped past `trunk_max_deg`:
+A trunk no hinge makes (leaning back past `trunk_min_deg`, or tipped past `trunk_max_deg`:
 a pose turned upside down as the lifter's upper body leaves the frame) is no zone: the
 frame counts as the lifter not tracked.
 
@@ -75,10 +75,12 @@ class RepParams:
     """Zone limits and timing of the rep counter (degrees, seconds)."""
 
     top_trunk_max_deg: float = 20.0
-    # A trunk outside this range is no posture (docs/ranges.md: lean back at most 55 deg,
-    # hip 30 + thoracolumbar 25; forward, 45 deg past horizontal is deeper than any hinge).
-    trunk_min_deg: float = -55.0
-    trunk_max_deg: float = 135.0
+    # A trunk outside this range is no posture of a hinge: leaning back past horizontal
+    # is lying down. No limit forward: a standing forward fold points the trunk down. (An
+    # impossible lean back inside it, say 70 deg, is still a top: the extension check
+    # then abstains on it, docs/ranges.md.)
+    trunk_min_deg: float = -90.0
+    trunk_max_deg: float = 180.0
     top_hip_min_deg: float = 145.0
     bottom_trunk_min_deg: float = 40.0
     bottom_hip_max_deg: float = 110.0
