@@ -547,15 +547,3 @@ def test_rate_capped_frames_are_the_same_pixels_as_a_full_decode(tmp_path):
         for f in kept:
             assert np.array_equal(f.rgb, every[f.t])
         assert [f.index for f in kept] == list(range(0, 60, 3))
-
-
-def test_a_shrunk_frame_is_close_to_the_one_step_conversion():
-    """`scale_to` shrinks in YUV, then converts: within a grey level or two, on average, of
-    swscale's one-step scale-and-convert to RGB."""
-    with av.open(str(MPEG4)) as container:
-        raw = next(container.decode(video=0))
-        reference = raw.to_ndarray(format="rgb24", width=320, height=180).astype(int)
-    got = first_frames(MPEG4, 1, scale_to=320)[0].rgb.astype(int)
-    assert got.shape == reference.shape
-    assert np.abs(got - reference).mean() < 2.0
-    assert np.percentile(np.abs(got - reference), 99) < 16

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from vision.video_read import VideoFrame
 
 
-# libx264's fastest preset: a third of veryfast's encoding CPU on 640 px frames (~1 ms a
-# frame against ~3.4), for a file about 4x bigger at the same quality setting (a 10 s
-# clip: ~270 kB). The drawing, not fine texture, is what the video is for.
-ANNOTATED_PRESET = "ultrafast"
+# libx264 "superfast" at quality 26: half of "veryfast"'s encoding CPU on the 640 px frames
+# (gym_deadlift_hevc: 3.1 against 6.3 ms a frame) for a file the same size as "veryfast"
+# at 23 gave (~0.5 MB for its 10 s). "ultrafast" halves the CPU again but makes files
+# 2-4x bigger. The drawing, not fine texture, is what the video is for.
+ANNOTATED_PRESET = "superfast"
+ANNOTATED_CRF = 26
 
 
 def frame_notes(analysis: TrackAnalysis, i: int) -> FrameNotes:
@@ -106,7 +108,7 @@ def render_annotated(
             )
             yield writer.prepare(rgb), frame.t
 
-    with VideoWriter(out_path, fps=max_fps, preset=ANNOTATED_PRESET) as writer:
+    with VideoWriter(out_path, fps=max_fps, preset=ANNOTATED_PRESET, crf=ANNOTATED_CRF) as writer:
         ready = prefetch(drawn(writer))
         try:
             for yuv, t in ready:
