@@ -234,6 +234,7 @@ def extract_track(
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
     from vision.pose_pass import run_pose_pass
+    from vision.second_look import second_look
     from vision.video import probe
 
     if size is None or total_s is None:
@@ -262,9 +263,15 @@ def extract_track(
     for frame in frames:
         tracker.update(frame.t, frame.people)
     rough = tracker.lifter_track(width, height)
+    look = second_look(
+        video, model_path, rough, max_fps=max_fps, duration_s=total_s, workers=workers
+    )  # a far, small lifter: the pose pass again on a crop around them (vision.second_look)
+    if look is not None and look.tracker is not None:
+        tracker, rough = look.tracker, look.tracker.lifter_track(width, height)
     if not rough.found.any():
         raise AnalysisError(
-            "No one was found in the video: film the whole body from the side, "
+            (look.failure if look is not None else None)
+            or "No one was found in the video: film the whole body from the side, "
             "in good light, with the lifter filling at least a third of the frame."
         )
     facing = facing_direction(rough, choose_side(rough))
