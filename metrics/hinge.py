@@ -62,6 +62,9 @@ class HingeParams:
     setup_s: float = 0.5
     # Lockout: how long after reaching the top leaning back is looked for.
     lockout_window_s: float = 1.5
+    # Leaning back counts as held for this long (the back-shape series' own running median
+    # is 0.3 s too, docs/spine.md): a lean-back read on fewer frames is a flicker.
+    lean_hold_s: float = 0.3
     # Hips rising early: for a pull from the floor, how far before lift-off to look for
     # the hips' lowest position (they may rise before the bar leaves the floor)...
     rise_lookback_s: float = 1.0
@@ -461,7 +464,26 @@ def _extension(
     found = _peak(shape.lean_back_deg, idx, 0.0)
     assert found is not None
     peak, lo, hi = found
-    return RepMeasure(float(shape.lean_back_deg[peak]), peak, lo, hi, shape.lean_back_deg, idx)
+    value = float(shape.lean_back_deg[peak])
+    if in_range("spine_extension", value):  # else: the lockout was not tracked, say so
+        value, peak = _held(shape.lean_back_deg, idx, t, params.lean_hold_s)
+    return RepMeasure(value, peak, lo, hi, shape.lean_back_deg, idx)
+
+
+def _held(values: np.ndarray, idx: np.ndarray, t: np.ndarray, hold_s: float) -> tuple[float, int]:
+    """The largest value held for `hold_s` over the `idx` frames (the most that every frame
+    of some whole `hold_s` stretch reaches; frames spanning less than `hold_s` count as one
+    stretch), and the frame where that stretch starts. A lean a coach sees is held, not a
+    two-frame flicker."""
+    v, ts = values[idx], t[idx]
+    best, at = -np.inf, int(idx[0])
+    starts = np.nonzero(ts + hold_s <= ts[-1] + 1e-9)[0]
+    for k in starts if starts.size else [0]:
+        stretch = (ts >= ts[k]) & (ts <= ts[k] + hold_s + 1e-9)
+        low = float(np.min(v[stretch]))
+        if low > best:
+            best, at = low, int(idx[k])
+    return best, at
 
 
 def _knee_dominance(

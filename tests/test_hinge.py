@@ -238,3 +238,22 @@ def test_a_lifter_first_found_at_the_end_of_the_setup_still_has_the_rep() -> Non
     assert len(a.result.reps) == 1
     assert a.result.reps[0].end_s == pytest.approx(2.07, abs=0.25)
     assert _by_code(a) == {"spine_extension": [1]}
+
+
+def test_a_lean_back_counts_only_as_far_as_it_is_held() -> None:
+    """Leaning back is read as the most that every frame of a 0.3 s stretch reaches: a
+    three-frame flicker at lockout (mirrored yfgd_bad_03 read 13 deg against 4) is not a
+    lean, a held one keeps its value."""
+    from metrics.hinge import HingeParams, _held
+
+    t = np.arange(20) / 15.0
+    idx = np.arange(20)
+    flicker = np.array([0, 1, 13, 14, 13, 2, 1, 0] + [0] * 12, float)
+    value, _ = _held(flicker, idx, t, HingeParams().lean_hold_s)
+    assert value == pytest.approx(1.0)
+    held = np.array([0, 5] + [22.0] * 8 + [4.0] * 10)
+    value, start = _held(held, idx, t, HingeParams().lean_hold_s)
+    assert value == pytest.approx(22.0) and start == 2
+    # a lockout seen on fewer frames than the hold is read whole
+    value, _ = _held(np.array([12.0, 15.0]), np.arange(2), t[:2], 0.3)
+    assert value == pytest.approx(12.0)
