@@ -1,4 +1,5 @@
-"""vision.pose.back_edges on drawn masks: the back's edge from the hip to the neck.
+"""The back's outline from the hip to the neck: vision.pose.back_edges on drawn masks, and
+the neck stations in a saved track (additive: old tracks load with NaN there).
 
 A lifter bent over with the trunk horizontal, facing image-left: hip at x = 500, shoulder
 at x = 300 on the line y = 300, so stations s sit at x = 500 − 200 s and the back is up
@@ -7,11 +8,14 @@ at x = 300 on the line y = 300, so stations s sit at x = 500 − 200 s and the b
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from metrics.landmarks import Landmark
-from metrics.track import BACK_STATIONS, SHOULDER_STATION, TRUNK_STATIONS
+from metrics.track import BACK_STATIONS, SHOULDER_STATION, TRUNK_STATIONS, PoseTrack
 from vision.pose import back_edges
 
 H, W = 600, 800
@@ -111,3 +115,47 @@ def test_the_trunk_stations_read_as_before_and_misses_are_nan() -> None:
     solid[:, :300] = 1.0
     edges = back_edges(solid, image, vis)
     assert np.isnan(edges[TRUNK_STATIONS:, 1]).all()
+
+
+# --- the neck stations in a saved track ---------------------------------------------------
+
+OLD_TRACK = Path(__file__).resolve().parent / "data" / "tracks" / "hinge" / "0016c_1.npz"
+
+
+def test_a_track_saved_before_the_neck_stations_loads_with_nan_there() -> None:
+    track = PoseTrack.load(OLD_TRACK)
+    assert track.back_contour is not None
+    assert track.back_contour.shape == (len(track), len(BACK_STATIONS), 2)
+    assert np.isnan(track.back_contour[:, TRUNK_STATIONS:]).all()
+    with np.load(OLD_TRACK) as z:
+        np.testing.assert_array_equal(track.back_contour[:, :TRUNK_STATIONS], z["back_contour"])
+
+
+def test_the_neck_stations_survive_a_save_and_old_readers_still_find_the_trunk(
+    tmp_path: Path,
+) -> None:
+    n = 4
+    contour = np.arange(n * len(BACK_STATIONS) * 2, dtype=np.float32).reshape(n, -1, 2)
+    track = PoseTrack(
+        t=np.arange(n) / 30.0,
+        image=np.zeros((n, 33, 3), np.float32),
+        world=np.zeros((n, 33, 3), np.float32),
+        visibility=np.ones((n, 33), np.float32),
+        width=64,
+        height=64,
+        back_contour=contour,
+    )
+    path = tmp_path / "t.npz"
+    track.save(path)
+    back = PoseTrack.load(path)
+    assert back.back_contour is not None
+    np.testing.assert_array_equal(back.back_contour, contour)
+    # the file keeps hip … shoulder under the original key and shape
+    with np.load(path) as z:
+        assert z["back_contour"].shape == (n, TRUNK_STATIONS, 2)
+        assert z["back_contour_neck"].shape == (n, len(BACK_STATIONS) - TRUNK_STATIONS, 2)
+    # a contour of the trunk stations only is padded, as from an old track
+    short = replace(track, back_contour=contour[:, :TRUNK_STATIONS])
+    assert short.back_contour is not None
+    assert short.back_contour.shape == contour.shape
+    assert np.isnan(short.back_contour[:, TRUNK_STATIONS:]).all()
