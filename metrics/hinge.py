@@ -44,7 +44,15 @@ from metrics.reps import (
 from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
 from metrics.result import ExerciseResult
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
-from metrics.spine import MEASURE_FOLDS, SpineParams, SpineShape, running_median, spine_shape
+from metrics.spine import (
+    MEASURE_FOLDS,
+    NEUTRAL_BACK_KEY,
+    NEUTRAL_HEAD_KEY,
+    SpineParams,
+    SpineShape,
+    running_median,
+    spine_shape,
+)
 from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
 
@@ -176,8 +184,9 @@ def analyze_hinge(
         "spine_curve_deg": shape.curve_deg,
         "back_bend_deg": shape.bend_deg,
         "lean_back_deg": shape.lean_back_deg,
-        "spine_back_fold_deg": nan if shape.back_fold_deg is None else shape.back_fold_deg,
-        "spine_head_fold_deg": nan if shape.head_fold_deg is None else shape.head_fold_deg,
+        # named as the profile's neutral keys, so a calibration clip's columns give them
+        NEUTRAL_BACK_KEY: nan if shape.back_fold_deg is None else shape.back_fold_deg,
+        NEUTRAL_HEAD_KEY: nan if shape.head_fold_deg is None else shape.head_fold_deg,
     }
     spine: dict[str, Any] = {
         "method": "back outline and head (docs/spine.md)",
