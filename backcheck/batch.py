@@ -100,7 +100,7 @@ def _run_on_ray(
 ) -> None:
     import ray
 
-    from backcheck.batch_ray import ClipWorker, cluster_cpus, connect
+    from backcheck.batch_ray import ClipWorker, cluster_cpus, connect, disconnect
 
     started = connect(address, num_cpus=workers)
     needs_model = any(jobs[i].kind == "video" for i in todo)
@@ -142,7 +142,7 @@ def _run_on_ray(
         for actor in [a for a, _ in idle] + [a for _, a, _ in pending.values()]:
             ray.kill(actor)
         if started:
-            ray.shutdown()
+            disconnect()
 
 
 def _unread_row(job: Job, settings: str) -> Row:

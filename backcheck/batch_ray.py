@@ -12,6 +12,9 @@ analysis. Imported only when Ray is used (`pip install "backcheck[scale]"`).
 from __future__ import annotations
 
 import logging
+import shutil
+import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,7 +31,42 @@ if TYPE_CHECKING:
 
 # Times a clip is tried again after its worker process died on it.
 MAX_RETRIES = 2
+# How long a named cluster address may take to accept a connection before we give up:
+# Ray's own join waits minutes on an address where nothing answers.
+REACH_TIMEOUT_S = 5.0
 _connect_lock = threading.Lock()
+# The session folder of the Ray this process started itself, removed at `disconnect`
+# (Ray leaves one in /tmp/ray per start otherwise).
+_own_temp_dir: list[str] = []
+
+
+def cluster_endpoint(address: str) -> tuple[str, int] | None:
+    """(host, port) of an explicit cluster address (`host:port`, `ray://host:port`); None
+    for `auto`/`local` and anything Ray resolves itself."""
+    rest = address.strip()
+    if "://" in rest:
+        scheme, rest = rest.split("://", 1)
+        if scheme != "ray":
+            return None
+    host, sep, port = rest.rstrip("/").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(address: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """Raise ConnectionError at once when nothing accepts a connection at `address`."""
+    endpoint = cluster_endpoint(address)
+    if endpoint is None:
+        return
+    try:
+        with socket.create_connection(endpoint, timeout=timeout_s):
+            pass
+    except OSError as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        raise ConnectionError(
+            f"nothing answers at {endpoint[0]}:{endpoint[1]} ({reason.lower()})"
+        ) from err
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:
@@ -42,10 +80,24 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:
             return False
         quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         if address:
-            ray.init(address=address, **quiet)
+            check_reachable(address)
+            try:
+                ray.init(address=address, **quiet)
+            except ValueError as err:  # e.g. ray:// without the `ray[client]` extra
+                raise ConnectionError(str(err)) from err
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
+            temp = tempfile.mkdtemp(prefix="backcheck-ray-")
+            _own_temp_dir.append(temp)
+            ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=temp, **quiet)
         return True
+
+
+def disconnect() -> None:
+    """Leave Ray; a Ray this process started is stopped and its session folder removed."""
+    with _connect_lock:
+        ray.shutdown()
+        while _own_temp_dir:
+            shutil.rmtree(_own_temp_dir.pop(), ignore_errors=True)
 
 
 def cluster_cpus() -> int:

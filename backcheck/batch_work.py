@@ -23,6 +23,7 @@ from backcheck.batch_inputs import Job
 from metrics.errors import AnalysisError
 
 if TYPE_CHECKING:
+    from metrics.analysis import TrackAnalysis
     from metrics.profile import ClientProfile
     from metrics.report import Report
 
@@ -116,18 +117,17 @@ def _analyse_clip(job: Job, out: Path, model: str, profile: ClientProfile | None
     return result.report
 
 
-def rescore_folder(
-    src: Path, out: Path, exercise: Exercise = "auto", profile: ClientProfile | None = None
-) -> Report:
-    """Re-run the analysis of a report folder from its track.npz with today's rules.
+def rescore_track(
+    src: Path, exercise: Exercise = "auto", profile: ClientProfile | None = None
+) -> tuple[Report, TrackAnalysis]:
+    """The analysis of a report folder judged again from its track.npz with today's rules
+    and `profile`, written nowhere.
 
     The source and model parts of the old report are kept; the exercise is the one the
-    old run was told, else detected again (unless `exercise` says). Writes report.json,
-    timeseries.csv and track.npz into `out` (which may be `src`); no annotated video.
+    old run was told, else detected again (unless `exercise` says).
     """
-    from backcheck.pipeline import load_report, write_timeseries
+    from backcheck.pipeline import load_report
     from metrics.analysis import analyze_track, build_report
-    from metrics.atomic import atomic_write
     from metrics.track import PoseTrack
 
     try:
@@ -138,7 +138,21 @@ def rescore_folder(
     if exercise == "auto" and old.extra.get("exercise_reason") == _TOLD:
         exercise = cast(Exercise, old.exercise)
     analysis = analyze_track(track, exercise=exercise, profile=profile)
-    report = build_report(analysis, old.source, old.model)
+    return build_report(analysis, old.source, old.model), analysis
+
+
+def rescore_folder(
+    src: Path, out: Path, exercise: Exercise = "auto", profile: ClientProfile | None = None
+) -> Report:
+    """Re-run the analysis of a report folder from its track.npz (`rescore_track`).
+
+    Writes report.json, timeseries.csv and track.npz into `out` (which may be `src`); no
+    annotated video.
+    """
+    from backcheck.pipeline import write_timeseries
+    from metrics.atomic import atomic_write
+
+    report, analysis = rescore_track(src, exercise, profile)
     out.mkdir(parents=True, exist_ok=True)
     if out.resolve() != src.resolve():
         atomic_write(out / "track.npz", lambda p: shutil.copyfile(src / "track.npz", p))

@@ -390,16 +390,42 @@ class HistoryStore:
             )
         return _client(row)
 
-    def move_session(self, session_id: int, client_id: int) -> SessionSummary:
+    def move_session(
+        self,
+        session_id: int,
+        client_id: int,
+        *,
+        rejudged: Report | None = None,
+        profile: ClientProfile | None = None,
+    ) -> SessionSummary:
         """Move a session (e.g. a quick check) to another client's history.
 
-        The report stays as it was judged; the session now counts in the new client's
-        progress. Raises `HistoryError` for an unknown session or client.
+        With `rejudged` (the session judged again with `profile`, the new client's, see
+        `backcheck.rejudge`), its report, numbers, reps and flags are replaced in the same
+        transaction as the move; without it the report stays as it was judged. Raises
+        `HistoryError` for an unknown session or client.
         """
         self.session(session_id)
         target = self.client(client_id)
         with self._transaction() as con:
             con.execute("UPDATE sessions SET client_id = ? WHERE id = ?", (target.id, session_id))
+            if rejudged is not None:
+                nums = session_numbers(rejudged)
+                columns = ", ".join(f"{name} = :{name}" for name in nums)
+                con.execute(
+                    f"UPDATE sessions SET {columns}, profile_json = :profile_json,"
+                    " report_json = :report_json WHERE id = :id",
+                    {
+                        **nums,
+                        "id": session_id,
+                        "profile_json": json.dumps((profile or ClientProfile()).to_dict()),
+                        "report_json": rejudged.to_json(),
+                    },
+                )
+                con.execute("DELETE FROM reps WHERE session_id = ?", (session_id,))
+                con.execute("DELETE FROM flags WHERE session_id = ?", (session_id,))
+                self._write_reps(con, session_id, rejudged)
+                self._write_flags(con, session_id, rejudged)
         return self.session(session_id).summary
 
     def client(self, client_id: int) -> Client:

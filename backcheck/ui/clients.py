@@ -60,12 +60,15 @@ def move_to_client(store: HistoryStore, session_id: int, *, key: str) -> None:
         target = cols[0].selectbox(
             "Move this quick check to",
             list(by_id),
+            help="It is judged again with their profile, as their own upload would be.",
             format_func=lambda i: by_id[i].name,
             key=f"{key}_move_to_{session_id}",
         )
         if cols[1].button("Move to their history", key=f"{key}_move_{session_id}"):
+            from backcheck.rejudge import move_and_rejudge
+
             try:
-                store.move_session(session_id, target)
+                move_and_rejudge(store, session_id, target)
             except HistoryError as err:
                 st.error(str(err))
                 return
