@@ -87,13 +87,18 @@ class SpineParams:
     # The back fold and head fold (tracks with the neck stations, docs/spine.md).
     back_upper: tuple[int, int] = (6, 12)  # 0.6–1.2: upper back on past the shoulder
     head_station: int = 10  # the outline at the shoulder, where the line to the ear starts
-    # A clip's standing back / head fold is held within the range the flat-backed lifters
-    # of the labelled side-view clips stand at (their standing medians, rounded outward:
-    # back −7.4…21.7, head 24.3…43.6 deg), so a lifter who stands slumped cannot make a
-    # rounded back neutral. With no standing frames the upper end is used: an unseen
-    # neutral gives a flat back the benefit of the doubt.
-    back_neutral_range: tuple[float, float] = (-8.0, 22.0)
-    head_neutral_range: tuple[float, float] = (24.0, 44.0)
+    # A clip's standing back / head fold (frames of `_still_standing`) is held within
+    # the range the flat-backed lifters of the labelled side-view clips stand at (their
+    # standing medians, rounded outward: back −7.5…23.8, head 26.4…46.8 deg), so a lifter
+    # who stands slumped cannot make a rounded back neutral. With no standing frames the
+    # upper end is used: an unseen neutral gives a flat back the benefit of the doubt.
+    back_neutral_range: tuple[float, float] = (-8.0, 24.0)
+    head_neutral_range: tuple[float, float] = (26.0, 47.0)
+    # The folds' standing frames must also be still (trunk turning slower than this):
+    # a lifter who leans back at lockout passes through upright at 100-300 deg/s, and
+    # the outline of those few frames is a swing, not a posture.
+    standing_still_deg_s: float = 30.0
+    standing_fold_trunk_max_deg: float = 30.0
 
 
 DEFAULT_PARAMS = SpineParams()
@@ -304,7 +309,7 @@ def spine_shape(
     back_raw, head_raw = fold_angles(contour, ear, params)
     back = running_median(back_raw, track.t, params.smooth_s)
     head = running_median(head_raw, track.t, params.smooth_s)
-    stand = standing_frames(angles, params)
+    stand = _still_standing(angles, params)
     b0, b_src = _fold_neutral(
         back, stand, track.t, neutral, NEUTRAL_BACK_KEY, params.back_neutral_range, params
     )
@@ -325,6 +330,24 @@ def spine_shape(
         head_neutral_deg=h0,
         flexion_source=b_src,
     )
+
+
+def _still_standing(angles: Angles, params: SpineParams) -> np.ndarray:
+    """(T,) bool: the frames a fold's standing neutral uses: hips open, the trunk within
+    `standing_fold_trunk_max_deg` of vertical (a lockout leaning back counts) and turning
+    slower than `standing_still_deg_s`."""
+    n = len(angles.t)
+    if n < 2:
+        return np.zeros(n, bool)
+    trunk = np.asarray(angles.trunk, np.float64)
+    with np.errstate(invalid="ignore"):
+        rate = np.abs(np.gradient(trunk, angles.t))
+        return np.asarray(
+            (np.abs(trunk) <= params.standing_fold_trunk_max_deg)
+            & (angles.hip >= params.standing_hip_min_deg)
+            & (rate <= params.standing_still_deg_s),
+            bool,
+        )
 
 
 def _fold_neutral(
@@ -430,7 +453,7 @@ def calibrate_neutral(
         own = standing_curve(shape.curve_deg, angles, track.t, params)
         if own is not None:
             out[NEUTRAL_CURVE_KEY] = round(own, 1)
-    stand = standing_frames(angles, params)
+    stand = _still_standing(angles, params)
     for key, fold in (
         (NEUTRAL_BACK_KEY, shape.back_fold_deg),
         (NEUTRAL_HEAD_KEY, shape.head_fold_deg),

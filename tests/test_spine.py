@@ -312,14 +312,14 @@ def test_real_humped_backs_read_as_flexion_and_flat_ones_do_not() -> None:
     rounded = _rep_values("0016r_1")
     flat = _rep_values("0016c_1")
     assert len(rounded) == len(flat) == 10
-    assert min(rounded) > 13.0
-    assert max(flat) < 6.0
+    assert min(rounded) > 11.0
+    assert max(flat) < 3.0
     (bad,) = _rep_values("posereader_bad")
-    assert bad == pytest.approx(23.0, abs=4.0)
+    assert bad == pytest.approx(21.0, abs=4.0)
     (mild,) = _rep_values("yfgd_bad_02")
     (loose,) = _rep_values("yfgd_bad_05")
-    assert mild > 11.0
-    assert loose < 6.0
+    assert mild > 10.0  # flagged, mild, as labelled
+    assert loose < 3.0
 
 
 def test_where_the_back_bends_on_tracks_with_the_neck() -> None:
