@@ -50,6 +50,10 @@ UPLOAD_NUM_POSES = 2
 # the segmentation mask comes back at this size, which is plenty for the back's edge).
 # The annotated video is drawn on the same frames.
 POSE_LONG_SIDE = 640
+# The analysed frames kept uncompressed for annotated.mp4, at most (the rest go to JPEG on
+# disk): 192 MB is about 18 s of 640x360 frames at 15 a second, so a short clip's frames
+# are never compressed and read back (~3 ms a frame, a tenth of the pose model's time).
+STASH_MEMORY_BYTES = 192 * 1024**2
 DEFAULT_MAX_DURATION_S = 15 * 60.0
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # The frame stash's folder in the output folder; one older than this was left by a run
@@ -118,7 +122,11 @@ def analyze_video(
                 out,
                 info,
                 asset,
-                stash=FrameStash(Path(stash_dir)) if write_video else None,
+                stash=(
+                    FrameStash(Path(stash_dir), memory_bytes=STASH_MEMORY_BYTES)
+                    if write_video
+                    else None
+                ),
                 exercise=exercise,
                 profile=profile,
                 max_fps=max_fps,
@@ -226,6 +234,7 @@ def extract_track(
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
     from vision.pose_pass import run_pose_pass
+    from vision.second_look import second_look
     from vision.video import probe
 
     if size is None or total_s is None:
@@ -254,9 +263,15 @@ def extract_track(
     for frame in frames:
         tracker.update(frame.t, frame.people)
     rough = tracker.lifter_track(width, height)
+    look = second_look(
+        video, model_path, rough, max_fps=max_fps, duration_s=total_s, workers=workers
+    )  # a far, small lifter: the pose pass again on a crop around them (vision.second_look)
+    if look is not None and look.tracker is not None:
+        tracker, rough = look.tracker, look.tracker.lifter_track(width, height)
     if not rough.found.any():
         raise AnalysisError(
-            "No one was found in the video: film the whole body from the side, "
+            (look.failure if look is not None else None)
+            or "No one was found in the video: film the whole body from the side, "
             "in good light, with the lifter filling at least a third of the frame."
         )
     facing = facing_direction(rough, choose_side(rough))

@@ -22,6 +22,7 @@ def summary_text(report: Report) -> str:
                 f"{h.in_tolerance_s:.1f} s in a good line; "
                 f"body line mean {h.mean_line_deg:+.0f} deg, worst {h.worst_line_deg:+.0f} deg"
             )
+            lines.extend(_hold_unseen_lines(report))
     else:
         flagged = sum(1 for r in report.reps if r.flags)
         lines.append(f"{len(report.reps)} reps, {flagged} with something to work on")
@@ -75,3 +76,17 @@ def _unseen_lines(report: Report) -> list[str]:
             f"Couldn't judge {flag_name(n['check'])} while setting the weight down: {n['reason']}."
         )
     return out
+
+
+def _hold_unseen_lines(report: Report) -> list[str]:
+    """The checks of a plank hold that could not be judged, grouped by reason."""
+    from backcheck.ui.verdicts import flag_name
+
+    if report.hold is None or not report.view.judgeable:
+        return []
+    groups: dict[str, list[str]] = {}
+    for n in report.hold.not_judged:
+        groups.setdefault(n["reason"], []).append(flag_name(n["check"]))
+    return [
+        f"Couldn't judge {' or '.join(names)} in the hold: {why}." for why, names in groups.items()
+    ]

@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Speed and memory benchmark",
         "",
-        f"Command: `python benchmarks/speed.py{' --long' if args.long else ''}` "
+        f"Command: `python benchmarks/speed.py{' --long' if args.long else ''}"
+        f"{' --only ' + ' '.join(args.only) if args.only else ''}` "
         f"({platform.machine()}, {os.cpu_count()} cores, model `{args.model}`).",
         "",
         "Times run from after each process's imports to the end of its work. naive: OpenCV "
@@ -297,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | --- |",
     ]
     print("\n".join(lines), flush=True)
+    got: list[tuple[str, float, float, float, float]] = []  # clip, fps, ×RT, speed-up, p/f
+    long_rt: list[tuple[int, float]] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for rel in args.only or CLIPS:
@@ -318,6 +321,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             lines.append(row)
             print(row, flush=True)
+            got.append(
+                (
+                    rel,
+                    fps,
+                    length / ours["wall_s"],
+                    naive["wall_s"] / ours["wall_s"],
+                    ours["wall_s"] / floor["pose_parallel_s"],
+                )
+            )
         if args.long:
             lines += ["", "## Memory on long 1080p clips", ""]
             lines += [
@@ -343,9 +355,44 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 lines.append(row)
                 print(row, flush=True)
+                long_rt.append((minutes, minutes * 60 / ours["wall_s"]))
+    lines += targets_table(got, long_rt)
+    print("\n".join(lines[lines.index("## Targets (issue 14) in this run") :]), flush=True)
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
+
+
+def targets_table(
+    got: list[tuple[str, float, float, float, float]], long_rt: list[tuple[int, float]]
+) -> list[str]:
+    """The issue-14 targets, read from this run's rows."""
+
+    def listed(values: list[tuple[str, float]]) -> str:
+        return ", ".join(f"{v:.2f} ({Path(name).stem})" for name, v in values) or "not run"
+
+    def met(ok: bool, values: list[tuple[str, float]]) -> str:
+        return "not run" if not values else ("yes" if ok else "no")
+
+    ratio = [(c, pf) for c, _, _, _, pf in got]
+    short30 = [(c, rt) for c, fps, rt, _, _ in got if round(fps) == 30]
+    speedup = [(c, su) for c, _, _, su, _ in got]
+    longs = [(f"{m} min 1080p", rt) for m, rt in long_rt]
+    return [
+        "",
+        "## Targets (issue 14) in this run",
+        "",
+        "| target | this run | met? |",
+        "| --- | --- | --- |",
+        f"| pipeline/floor ≤ 1.25 on every clip | {listed(ratio)} | "
+        f"{met(all(v <= 1.25 for _, v in ratio), ratio)} |",
+        f"| ≥ 2× real time on short 30 fps clips | {listed(short30)} | "
+        f"{met(all(v >= 2.0 for _, v in short30), short30)} |",
+        f"| ≥ 1.5× the naive loop on every clip | {listed(speedup)} | "
+        f"{met(all(v >= 1.5 for _, v in speedup), speedup)} |",
+        f"| ≥ 3× real time on 1 and 10 min of 1080p at 30 fps | {listed(longs)} | "
+        f"{met(all(v >= 3.0 for _, v in longs), longs)} |",
+    ]
 
 
 def compare_models(keys: list[str], clips: Path, only: list[str] | None, out: Path | None) -> int:

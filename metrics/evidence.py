@@ -118,14 +118,40 @@ def stretch(
     return Stretch(frames, int(ok.sum()), lowest, span)
 
 
+def close_band(threshold: float, unit: str) -> float:
+    """How far from `threshold` (either side, in `unit`) a reading is "close to the line":
+    `BORDERLINE_NOISES` times the measure's frame noise, or `BORDERLINE_FRACTION` of the
+    threshold for a unit without a known noise."""
+    if unit in NOISE:
+        return BORDERLINE_NOISES * NOISE[unit]
+    return BORDERLINE_FRACTION * abs(threshold)
+
+
+def near_pass(value: float, threshold: float, unit: str) -> bool:
+    """True when a reading under `threshold` is within `close_band` of it: the check
+    passed, but a retake could read it on the other side (the mirror of a "borderline"
+    flag, so two copies of one lift either side of the line both say "close")."""
+    return bool(threshold - close_band(threshold, unit) <= value < threshold)
+
+
+def close_call(code: str, value: float, threshold: float, unit: str) -> dict[str, Any]:
+    """A near pass as reported beside a rep (`after` the rules: report extra
+    ``close_calls``): the check, its reading, the threshold and the (negative) margin."""
+    return {
+        "check": code,
+        "value": round(value, 1),
+        "threshold": round(threshold, 1),
+        "unit": unit,
+        "margin": round(value - threshold, 1),
+        "call": "near pass",
+    }
+
+
 def evidence(s: Stretch, value: float, threshold: float, unit: str = "deg") -> dict[str, Any]:
     """The `Flag.evidence` object."""
     margin = value - threshold
     fraction = margin / abs(threshold) if threshold else None
-    if unit in NOISE:
-        close = margin < BORDERLINE_NOISES * NOISE[unit]
-    else:
-        close = fraction is not None and fraction < BORDERLINE_FRACTION
+    close = margin < close_band(threshold, unit)
     call = "borderline" if close else "clear"
     return {
         "frames": s.seen,
@@ -167,6 +193,9 @@ def run_around(
     frame outside the window ends it.
     """
     window = np.asarray(window, int)
+    # frames of the window whose value is unknown are stepped over like frames outside
+    # it whose value is unknown (the gap rule below), not taken as ends of the run
+    window = window[np.isfinite(values[window]) | (window == at)]
     pos = np.flatnonzero(window == at)
     if pos.size == 0:
         return np.array([at])

@@ -27,8 +27,10 @@ import numpy as np
 
 from metrics.angles import Angles
 from metrics.evidence import (
+    close_call,
     evidence,
     in_range,
+    near_pass,
     not_sustained_reason,
     out_of_range_reason,
     run_around,
@@ -41,7 +43,7 @@ from metrics.report import Flag, Rep, ViewInfo
 from metrics.reps import (
     DEFAULT_PARAMS as REP_PARAMS,
 )
-from metrics.reps import RepParams, RepSegment, far_hip, rep_columns, run_counter
+from metrics.reps import RepParams, RepSegment, far_hip, head_room, rep_columns, run_counter
 from metrics.result import ExerciseResult
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
 from metrics.spine import (
@@ -71,8 +73,12 @@ class HingeParams:
     # Hips rising early: for a pull from the floor, how far before lift-off to look for
     # the hips' lowest position (they may rise before the bar leaves the floor)...
     rise_lookback_s: float = 1.0
-    # ...and the hip angle still closing faster than this (deg/s) is still the descent.
+    # ...and the hip angle still closing faster than this (deg/s) is still the descent,
+    # until the knees have opened this much past their angle at the hips' lowest point
+    # (the knees straightening is the rise itself: docs/hinge.md).
     closing_deg_s: float = 5.0
+    rise_knee_open_deg: float = 10.0
+    rise_hip_fraction: float = 0.1
     # The trunk's running median for it, against landmark glitches: over this long, and
     # over at least this many frames, so that a two-frame glitch in a fast lockout is
     # not read as a tip at the 15 fps uploads are analysed at.
@@ -137,7 +143,7 @@ def analyze_hinge(
     """Reps, per-rep metrics, flags and timeseries columns for a cleaned hinge track."""
     hip_far = far_hip(track, angles)
     rep_params = rep_params_for(view, rep_params)
-    counter = run_counter(angles, hip_far=hip_far, params=rep_params)
+    counter = run_counter(angles, hip_far=hip_far, room=head_room(track), params=rep_params)
     segments = counter.finish()
     zones = counter.zones
     shape = spine_shape(track, angles, neutral=profile.neutral, params=spine_params)
@@ -147,18 +153,25 @@ def analyze_hinge(
     trunk_smooth = running_median(
         angles.trunk, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
     )
+    knee_smooth = running_median(
+        angles.knee, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
+    )
     reps: list[Rep] = []
     flags: list[Flag] = []
+    close_calls: list[dict[str, Any]] = []
     for k, seg in enumerate(segments):
         nxt = segments[k + 1].start_i if k + 1 < len(segments) else len(angles)
         measures = {
             "spine_flexion": _flexion(seg, shape, bottom_zone, angles.t, params),
             "spine_extension": _extension(seg, shape, nxt, angles.t, params),
             "knee_dominant": _knee_dominance(seg, angles, bottom_zone, params),
-            "hips_rise_early": _hips_rise(seg, angles, hip_y, trunk_smooth, params),
+            "hips_rise_early": _hips_rise(
+                seg, angles, hip_y, trunk_smooth, params, knee=knee_smooth
+            ),
         }
-        rep_flags, not_judged = _judge_rep(seg, measures, judge, track, angles, thresholds)
+        rep_flags, not_judged, near = _judge_rep(seg, measures, judge, track, angles, thresholds)
         flags.extend(rep_flags)
+        close_calls.extend({"rep": seg.index, **c} for c in near)
         flexed = [f for f in rep_flags if f.code == "spine_flexion"]
         region = _region(flexed[0], shape, angles.t, params) if flexed else None
         reps.append(
@@ -204,6 +217,8 @@ def analyze_hinge(
     extra: dict[str, Any] = {"spine": spine}
     if set_down is not None:
         extra["after_last_rep"] = set_down
+    if judge:
+        extra["close_calls"] = close_calls
     return ExerciseResult(reps=reps, hold=None, flags=flags, columns=columns, extra=extra)
 
 
@@ -217,8 +232,9 @@ def _judge_rep(
     track: PoseTrack,
     angles: Angles,
     thresholds: Thresholds,
-) -> tuple[list[Flag], list[dict[str, str]]]:
-    """The rep's flags, each with its evidence, and the checks it could not judge.
+) -> tuple[list[Flag], list[dict[str, str]], list[dict[str, Any]]]:
+    """The rep's flags, each with its evidence, the checks it could not judge, and the
+    checks it passed close to the line (`metrics.evidence.near_pass`).
 
     A value outside what a body can do (`metrics.evidence.in_range`) is dropped from the
     rep's metrics (`measures` is updated) and the check abstains; a flag that does not
@@ -226,6 +242,7 @@ def _judge_rep(
     """
     flags: list[Flag] = []
     not_judged: list[dict[str, str]] = []
+    near: list[dict[str, Any]] = []
     for code, m in list(measures.items()):
         if not judge:
             not_judged.append({"check": code, "reason": NOT_SIDE_ON})
@@ -242,6 +259,8 @@ def _judge_rep(
             continue
         flag = _flag(code, m, seg, thresholds, angles.t)
         if flag is None:
+            if near_pass(m.value, th.mild, th.unit):
+                near.append(close_call(code, m.value, th.mild, th.unit))
             continue
         support = m.support if m.support is not None else m.series
         window = m.support_window if m.support_window is not None else m.window
@@ -257,7 +276,7 @@ def _judge_rep(
             not_judged.append({"check": code, "reason": not_sustained_reason(s)})
             continue
         flags.append(replace(flag, evidence=evidence(s, m.value, th.mild, th.unit)))
-    return flags, not_judged
+    return flags, not_judged, near
 
 
 def _after_last_rep(
@@ -514,7 +533,13 @@ def _knee_dominance(
 
 
 def _hips_rise(
-    seg: RepSegment, angles: Angles, hip_y: np.ndarray, trunk: np.ndarray, params: HingeParams
+    seg: RepSegment,
+    angles: Angles,
+    hip_y: np.ndarray,
+    trunk: np.ndarray,
+    params: HingeParams,
+    *,
+    knee: np.ndarray | None = None,
 ) -> RepMeasure | None:
     """How far the trunk tips forward once the hips start to rise (deg).
 
@@ -522,8 +547,12 @@ def _hips_rise(
     When the hips lead (the knees straighten first) the trunk tips further forward. The
     reference is the hips' lowest point (image pixels: the camera is still, no ankle
     needed), moved on while the hip angle is still closing (the upper body still going
-    down is the end of the descent, not the rise). `trunk` is the trunk angle after a
-    short running median: a landmark glitch of a frame or two is not a tip.
+    down is the end of the descent, not the rise), but not once the knees have opened
+    `rise_knee_open_deg` past their angle at the hips' lowest point: knees straightening
+    with the hip still closing is the hips leading, the fault itself, and a reference
+    moved past it would hide the tip (a slow close of 1 deg a frame decided it before).
+    `trunk` and `knee` are the angles after a short running median: a landmark glitch of
+    a frame or two is not a tip.
     """
     if not (seg.pull_seen and seg.lockout_seen):
         return None
@@ -536,7 +565,18 @@ def _hips_rise(
         return None
     k = lo + int(np.nanargmax(y))  # image y grows downward: the hips' lowest point
     hip = angles.hip
-    while k < seg.end_i and hip[k + 1] < hip[k] - params.closing_deg_s * (t[k + 1] - t[k]):
+    knee = angles.knee if knee is None else knee
+    knee_at_low, low_y = knee[k], hip_y[k]
+    travel = low_y - hip_y[seg.end_i]  # how far the hips rise to lockout (px)
+    risen = params.rise_hip_fraction * travel if travel > 0 else math.inf
+
+    def still_descending(i: int) -> bool:
+        closing = hip[i + 1] < hip[i] - params.closing_deg_s * (t[i + 1] - t[i])
+        straightening = knee[i + 1] - knee_at_low >= params.rise_knee_open_deg
+        rising = low_y - hip_y[i + 1] >= risen
+        return bool(closing and not straightening and not rising)
+
+    while k < seg.end_i and still_descending(k):
         k += 1
     after = trunk[k : seg.end_i + 1]
     if not np.isfinite(after).any() or not math.isfinite(trunk[k]):

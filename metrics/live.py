@@ -43,6 +43,7 @@ from metrics.live_frame import (
     frame_angles,
     leg_length_px,
 )
+from metrics.live_gate import LiveGate, readout_in_range
 from metrics.live_rules import make_monitor
 from metrics.profile import ClientProfile
 from metrics.report import Flag, ViewInfo
@@ -116,6 +117,10 @@ class LiveState:
     cue: LiveCue | None
     flags: tuple[Flag, ...] = field(default_factory=tuple)
     view: ViewInfo | None = None
+    # What the causal plausibility gate dropped in this frame (metrics.live_gate), e.g.
+    # "swap" or "burst+length"; "" when nothing. `angles` never holds a value a body
+    # cannot make (`readout_in_range`).
+    gate: str = ""
 
 
 class LiveAnalyzer:
@@ -168,6 +173,11 @@ class LiveAnalyzer:
         self._next_decision = -math.inf
         self._last_t = -math.inf
         self._last_update = MonitorUpdate()
+        self._gate = LiveGate()
+        self._gate_code = ""
+        plank = self.thresholds.extra.get("plank", {})
+        neck = self.profile.neutral.get("neck_deg", plank.get("neutral_neck_deg", 180.0))
+        self._neutral_neck = float(neck)
 
     # ------------------------------------------------------------------ recording
 
@@ -224,6 +234,7 @@ class LiveAnalyzer:
         if t <= self._last_t:
             return self._state(t, False, None, None, None, FrameAngles())
         self._last_t = t
+        self._gate_code = ""
         if sample.size is not None:
             self._size = sample.size
         self._record(sample)
@@ -244,6 +255,11 @@ class LiveAnalyzer:
             else np.asarray(sample.world, np.float64).copy()
         )
         world[low] = np.nan
+        # No landmark a body could not have put there reaches the smoother (causal gate).
+        side_view = self.view is not None and self.view.camera == "side"
+        drop, self._gate_code = self._gate.check(t, raw, side_view=side_view, facing=self.facing)
+        raw[drop] = np.nan
+        world[drop] = np.nan
         image = self._filter_image.update(t, raw)
         world = self._filter_world.update(t, world)
         self._remember(t, image, world, vis)
@@ -324,7 +340,7 @@ class LiveAnalyzer:
             exercise=self.exercise,
             side=self.side,
             facing=self.facing,
-            angles=angles,
+            angles=readout_in_range(angles, neutral_neck_deg=self._neutral_neck),
             image=image,
             visibility=vis,
             back=back,
@@ -334,6 +350,7 @@ class LiveAnalyzer:
             cue=self.rationer.current,
             flags=tuple(sorted(self._flags.values(), key=lambda f: (f.start_s, f.code))),
             view=self.view,
+            gate=self._gate_code,
         )
 
     # ------------------------------------------------------------------ helpers

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from metrics.angles import Angles
+from metrics.evidence import DEFINING_PARTS, SEEN_VISIBILITY, stretch
+from metrics.landmarks import SIDE_PARTS
 from metrics.plank_posture import PlankInputs, PlankRow, plank_posture, row_posture
 from metrics.profile import ClientProfile
 from metrics.report import Flag, Hold, ViewInfo
@@ -39,6 +41,11 @@ from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
 
 PLANK_CODES = ("hip_sag", "hip_pike", "head_drop")
+# A check of the hold is judged when its landmarks are clearly seen on at least this
+# share of the hold's frames (docs/ranges.md): a verdict should speak for most of the hold.
+MIN_SEEN_SHARE = 0.5
+NOT_SIDE_ON = "the camera was not side-on enough to see the body line"
+_PART_WORDS = {"ear": "head", "hip": "hips", "shoulder": "shoulders", "ankle": "ankles"}
 
 
 # --------------------------------------------------------------------------- settings
@@ -442,13 +449,64 @@ def analyze_plank(
             {"start_s": h.hold.start_s, "end_s": h.hold.end_s, "duration_s": h.hold.duration_s}
             for h in sorted(outcome.holds, key=lambda h: h.hold.start_s)
         ]
+    hold = None
+    if main is not None:
+        unseen = hold_not_judged(main.hold, track, angles, main.flags, settings.judge_line)
+        hold = replace(main.hold, not_judged=unseen)
     return ExerciseResult(
         reps=[],
-        hold=main.hold if main is not None else None,
+        hold=hold,
         flags=list(main.flags) if main is not None else [],
         columns=columns,
         extra=extra,
     )
+
+
+def hold_not_judged(
+    hold: Hold, track: PoseTrack, angles: Angles, flags: list[Flag], judge_line: bool
+) -> list[dict[str, str]]:
+    """The checks of `hold` that could not be judged, and why (`Hold.not_judged`).
+
+    Off side-on, none of them (the view's reason). Otherwise a check that raised no flag
+    is not judged when the landmarks that define it (`metrics.evidence.DEFINING_PARTS`,
+    the near side) were clearly seen, with a measured value, on under `MIN_SEEN_SHARE` of
+    the hold's frames: a pass would then speak for frames nobody saw (the line there is
+    filled in or read off poorly seen landmarks). A flagged check was judged on the
+    frames that showed it.
+    """
+    if not judge_line:
+        return [{"check": code, "reason": NOT_SIDE_ON} for code in PLANK_CODES]
+    t = np.asarray(angles.t, np.float64)
+    frames = np.flatnonzero((t >= hold.start_s - 1e-6) & (t <= hold.end_s + 1e-6))
+    if frames.size == 0:
+        return []
+    flagged = {f.code for f in flags}
+    k = 0 if angles.side == "left" else 1
+    out: list[dict[str, str]] = []
+    for code in PLANK_CODES:
+        if code in flagged:
+            continue
+        value = angles.neck if code == "head_drop" else angles.plank_line
+        s = stretch(code, frames, track.visibility, t, angles.side, np.isfinite(value))
+        if s.seen >= MIN_SEEN_SHARE * frames.size:
+            continue
+        unseen = 1.0 - s.seen / frames.size
+        by_part = {
+            part: float(
+                np.mean(~(track.visibility[frames, SIDE_PARTS[part][k]] >= SEEN_VISIBILITY))
+            )
+            for part in DEFINING_PARTS[code]
+        }
+        worst = max(by_part.values())
+        if worst < 0.05:  # every landmark seen; the value itself was not measured
+            reason = f"it could not be measured for {unseen:.0%} of the hold"
+        else:
+            parts = [p for p, u in by_part.items() if u >= worst - 0.05]
+            names = " and ".join(_PART_WORDS.get(p, p + "s") for p in parts)
+            verb = "was" if names == "head" else "were"
+            reason = f"the {names} {verb} not seen clearly for {unseen:.0%} of the hold"
+        out.append({"check": code, "reason": reason})
+    return out
 
 
 def run_timer(inputs: PlankInputs, settings: PlankSettings) -> PlankOutcome:

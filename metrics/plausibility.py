@@ -54,6 +54,9 @@ class PlausibilityParams:
     # Lengths: longest a segment may look against its median length over the clip, and
     # the jump in log length that counts as a burst (0.35: 1.42x or 0.70x).
     max_length_ratio: float = 1.6
+    # Side view only: the torso turns in the image plane, so its seen length hardly
+    # changes; shorter than this against its median, however long it lasts, is a lost pose.
+    min_torso_ratio_side: float = 0.6
     burst_min_log_length: float = 0.35
     # Swaps: how much closer (in torso lengths) the swapped labels must be to the last
     # frame than the labels as given.
@@ -137,7 +140,15 @@ def check_track(
         for k in (0, 1):
             a, b = SIDE_PARTS[proximal][k], SIDE_PARTS[distal][k]
             found = _segment_checks(
-                pts[:, a], pts[:, b], track.t, params, rigid=distal != "ear", lost=lost
+                pts[:, a],
+                pts[:, b],
+                track.t,
+                params,
+                rigid=distal != "ear",
+                lost=lost,
+                min_ratio=params.min_torso_ratio_side
+                if side_view and (proximal, distal) == ("hip", "shoulder")
+                else None,
             )
             lost_here = found[BURST].copy() if BURST in found else np.zeros(n, bool)
             for code, frames in found.items():
@@ -249,6 +260,7 @@ def _segment_checks(
     *,
     rigid: bool,
     lost: np.ndarray | None = None,
+    min_ratio: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Frames where the segment a→b bursts in direction or (`rigid`: a bone, whose seen
     length only a projection changes) has a length no view could give it."""
@@ -270,6 +282,8 @@ def _segment_checks(
     log_len = np.log(length[idx] / med)
     too_long = np.zeros(n, bool)
     too_long[idx[log_len > np.log(params.max_length_ratio)]] = True
+    if min_ratio is not None:
+        too_long[idx[log_len < np.log(min_ratio)]] = True
     rate = params.burst_min_log_length * params.max_deg_s / params.burst_min_deg
     jump = _bursts(
         log_len, t[idx], params.burst_min_log_length, params, max_rate=rate, no_bracket=no_bracket

@@ -78,6 +78,10 @@ class Hold:
     in_tolerance_s: float
     mean_line_deg: float
     worst_line_deg: float
+    # Checks of the hold that could not be judged, and why: [{"check": code, "reason":
+    # words}] (metrics.plank.hold_not_judged), as a rep's `not_judged`. Not part of the
+    # hold's identity: the live timer's hold equals the upload's before it is attached.
+    not_judged: list[dict[str, str]] = field(default_factory=list, compare=False)
 
 
 @dataclass(frozen=True)
@@ -239,6 +243,9 @@ def validate_report_dict(d: dict[str, Any]) -> list[str]:
             "worst_line_deg",
         ):
             need(hold, k, opt_num, "hold")
+        for j, nj in enumerate(hold.get("not_judged", []) if isinstance(hold, dict) else []):
+            need(nj, "check", (str,), f"hold.not_judged[{j}]")
+            need(nj, "reason", (str,), f"hold.not_judged[{j}]")
         if d.get("reps"):
             problems.append("reps must be [] when hold is set")
     for i, f in enumerate(need(d, "flags", (list,), "") or []):

@@ -14,12 +14,24 @@ Zones, per frame, from the angles of `metrics.angles` (degrees):
 - otherwise in between. A zone counts once it has lasted `min_dwell_s` (two frames at
   30 fps), so a one-frame glitch neither starts nor ends a rep.
 
+A trunk no hinge makes (leaning back past `trunk_min_deg`, or tipped past `trunk_max_deg`:
+a pose turned upside down as the lifter's upper body leaves the frame) is no zone: the
+frame counts as the lifter not tracked.
+
 Lost tracking is part of real clips: a lifter who rises out of the top of the frame, or a
 pose model that only finds the lifter once standing. Two rules cover it, both marked on
 the rep (`lockout_seen`, `pull_seen`): a rise of at least `gap_rise_deg` followed by a loss
 of at least `gap_s` counts as a rep whose lockout was out of view, and a clip whose lifter
 is first found (after at least `gap_s`) already standing tall counts one rep whose pull
-was not seen.
+was not seen. A lockout is only out of view when the lifter can have risen out of the
+frame: when last seen the head was within `gap_head_room` torso lengths of the frame's
+top edge (`RepRow.head_room`, the least over the last `room_window_s`; the rest of a rise
+lifts it about that much), and then a
+loss of `gap_near_top_s` is enough (the pose model may place a garbled body once the head
+has left the frame, which must not pass for a lockout seen). A lifter lost
+lower in the frame (the pose model missing a small or blurred lifter at the bottom) has
+not been seen to stand up, so the visit stays open: found again still bent over, it is
+the same rep; found standing, the rep ends there.
 
 Off side-on (a front or oblique camera) trunk and hip angles are foreshortened: a bent
 lifter can read upright. With `RepParams.shoulder_drop` the counter also reads how far
@@ -42,6 +54,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from metrics.angles import ANGLE_SPECS, Angles, Side, angle_from_spec
+from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
 
 Zone = Literal["top", "mid", "bottom"]
@@ -62,6 +75,12 @@ class RepParams:
     """Zone limits and timing of the rep counter (degrees, seconds)."""
 
     top_trunk_max_deg: float = 20.0
+    # A trunk outside this range is no posture of a hinge: leaning back past horizontal
+    # is lying down. No limit forward: a standing forward fold points the trunk down. (An
+    # impossible lean back inside it, say 70 deg, is still a top: the extension check
+    # then abstains on it, docs/ranges.md.)
+    trunk_min_deg: float = -90.0
+    trunk_max_deg: float = 180.0
     top_hip_min_deg: float = 145.0
     bottom_trunk_min_deg: float = 40.0
     bottom_hip_max_deg: float = 110.0
@@ -72,6 +91,12 @@ class RepParams:
     bottom_tol_fraction: float = 0.1
     gap_s: float = 0.5
     gap_rise_deg: float = 15.0
+    gap_head_room: float = 1.0  # torso lengths between the head and the frame's top edge
+    # ...and with the head that close to the edge, a loss this long is enough: the rise
+    # was under way toward the edge (three frames at 15 fps, more than a dropout).
+    gap_near_top_s: float = 0.2
+    # The head room read is the least over the last this long before the loss.
+    room_window_s: float = 0.3
     # Shoulder drop (fraction of the standing shoulder height), for views off side-on.
     shoulder_drop: bool = False
     drop_bottom: float = 0.3
@@ -93,14 +118,16 @@ class AngleRow(Protocol):
 
 @dataclass(frozen=True)
 class RepRow:
-    """One frame's angles for the counter; `hip_far` is the far side's hip, and
-    `shoulder_height` the shoulder above the ankle in leg lengths (NaN unknown)."""
+    """One frame's angles for the counter; `hip_far` is the far side's hip,
+    `shoulder_height` the shoulder above the ankle in leg lengths, and `head_room` the
+    head's distance below the frame's top edge in torso lengths (NaN unknown)."""
 
     trunk: float = math.nan
     hip: float = math.nan
     knee: float = math.nan
     hip_far: float = math.nan
     shoulder_height: float = math.nan
+    head_room: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -134,8 +161,8 @@ def classify_zone(
     `params.shoulder_drop`; NaN while standing height is not yet known.
     """
     trunk = float(row.trunk)
-    if not math.isfinite(trunk):
-        return None
+    if not params.trunk_min_deg <= trunk <= params.trunk_max_deg:
+        return None  # unknown, or no posture a body makes
     hip = float(row.hip)
     hip_far = float(getattr(row, "hip_far", math.nan))
     # The more open of the hips seen (NaN if neither): one leg is often hidden behind the
@@ -183,6 +210,8 @@ class _State:
     visit_from_top: bool = False
     last_valid_i: int | None = None
     last_valid_t: float | None = None
+    last_head_room: float = math.nan
+    recent_room: list[tuple[float, float]] = field(default_factory=list)
     first_t: float | None = None
     gap_handled: bool = False
     unseen_pull_pending: bool = False
@@ -244,6 +273,17 @@ class RepCounter:
             return math.nan  # standing, but not yet known to be the standing height
         return drop
 
+    def _drop_decides(self) -> bool:
+        """With `shoulder_drop`, once a descent has shown the standing height and a
+        bottom, the shoulders' drop decides the zone: a frame without it (the ankle not
+        found) is not read from the foreshortened angles alone."""
+        s = self._s
+        return bool(
+            self.params.shoulder_drop
+            and s.sh_stand > 0
+            and s.sh_low <= (1.0 - self.params.drop_bottom) * s.sh_stand
+        )
+
     def update(self, t: float, row: AngleRow) -> RepSegment | None:
         """Add the frame at `t` seconds; returns the rep that ended on it, if any."""
         s = self._s
@@ -253,6 +293,8 @@ class RepCounter:
             s.first_t = float(t)
         drop = self._drop(row)
         zone = classify_zone(row, self.params, drop)
+        if not math.isfinite(drop) and self._drop_decides():
+            zone = None  # the shoulders' height decides here, and it is unknown
         s.zones.append(zone)
         depth = 100.0 * drop if math.isfinite(drop) else depth_of(row)
         s.depths.append(depth if zone is not None else math.nan)
@@ -263,6 +305,12 @@ class RepCounter:
         if float(t) - gap_start >= self.params.gap_s and s.last_valid_i is None:
             s.unseen_pull_pending = True  # first seen only now, after a long wait
         s.last_valid_i, s.last_valid_t = i, float(t)
+        room = float(getattr(row, "head_room", math.nan))
+        s.recent_room = [(u, r) for u, r in s.recent_room if t - u <= self.params.room_window_s]
+        s.recent_room.append((float(t), room))
+        # the least head room of the last moments: the pose garbles as the head leaves
+        rooms = [r for _, r in s.recent_room if math.isfinite(r)]
+        s.last_head_room = min(rooms) if rooms else math.nan
         s.gap_handled = False
         run = s.run
         if run is not None and run.zone == zone:
@@ -299,7 +347,9 @@ class RepCounter:
         s.run = None
         if s.last_valid_t is None or s.gap_handled or s.visit_first_i is None:
             return None
-        if t - s.last_valid_t < self.params.gap_s:
+        near_top = s.last_head_room <= self.params.gap_head_room
+        gap_s = self.params.gap_near_top_s if near_top else self.params.gap_s
+        if t - s.last_valid_t < gap_s:
             return None
         s.gap_handled = True
         last = s.last_valid_i
@@ -308,6 +358,8 @@ class RepCounter:
         deepest = float(np.nanmax(visit)) if np.isfinite(visit).any() else math.nan
         if not deepest - s.depths[last] >= self.params.gap_rise_deg:
             return None
+        if s.last_head_room > self.params.gap_head_room:
+            return None  # lost low in the frame, not risen out of it: the visit goes on
         done = self._close_visit(last, lockout_seen=False)
         s.confirmed = None
         return done
@@ -378,10 +430,44 @@ def far_hip(track: PoseTrack, angles: Angles) -> np.ndarray:
     return angle_from_spec(track, spec, side=other, facing=angles.facing)
 
 
-def rep_rows(angles: Angles, hip_far: np.ndarray | None = None) -> Iterator[RepRow]:
-    """The counter's rows for every frame of a track's angles."""
+_HEAD = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+
+
+def head_room(track: PoseTrack) -> np.ndarray:
+    """(T,) how far below the frame's top edge the head is, in torso lengths (negative
+    above it; NaN where neither head nor shoulders were placed).
+
+    The head is the highest of the nose, eyes and ears placed in that frame (a head cut
+    off by the frame's edge is still placed by the pose model, above it), else the
+    higher shoulder; a torso length is the clip's median shoulder-to-hip distance
+    (either side) in pixels.
+    """
+    img = track.image
+    head = [int(getattr(Landmark, name.upper())) for name in _HEAD]
+    shoulders = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
+    hips = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
+    torso = np.linalg.norm(img[:, shoulders, :2] - img[:, hips, :2], axis=-1).ravel()
+    torso = torso[np.isfinite(torso) & (torso > 0)]
+    n = len(track)
+    if torso.size == 0:
+        return np.full(n, np.nan)
+    ys = img[:, head, 1].astype(np.float64)
+    top = np.full(n, np.nan)
+    some = np.isfinite(ys).any(axis=1)
+    top[some] = np.nanmin(ys[some], axis=1)
+    sh = img[:, shoulders, 1].astype(np.float64)
+    fall = ~some & np.isfinite(sh).any(axis=1)
+    top[fall] = np.nanmin(sh[fall], axis=1)
+    return top / float(np.median(torso))
+
+
+def rep_rows(
+    angles: Angles, hip_far: np.ndarray | None = None, room: np.ndarray | None = None
+) -> Iterator[RepRow]:
+    """The counter's rows for every frame of a track's angles (`room`: `head_room`)."""
     n = len(angles)
     far = np.full(n, np.nan) if hip_far is None else np.asarray(hip_far, np.float64)
+    up = np.full(n, np.nan) if room is None else np.asarray(room, np.float64)
     for i in range(n):
         yield RepRow(
             trunk=float(angles.trunk[i]),
@@ -389,6 +475,7 @@ def rep_rows(angles: Angles, hip_far: np.ndarray | None = None) -> Iterator[RepR
             knee=float(angles.knee[i]),
             hip_far=float(far[i]),
             shoulder_height=float(angles.shoulder_height[i]),
+            head_room=float(up[i]),
         )
 
 
@@ -396,11 +483,13 @@ def run_counter(
     angles: Angles,
     *,
     hip_far: np.ndarray | None = None,
+    room: np.ndarray | None = None,
     params: RepParams = DEFAULT_PARAMS,
 ) -> RepCounter:
-    """A `RepCounter` that has been fed every frame of a whole track."""
+    """A `RepCounter` that has been fed every frame of a whole track (`room`: the head's
+    room below the frame's top, `head_room`)."""
     counter = RepCounter(params)
-    for t, row in zip(angles.t, rep_rows(angles, hip_far), strict=True):
+    for t, row in zip(angles.t, rep_rows(angles, hip_far, room), strict=True):
         counter.update(float(t), row)
     return counter
 
@@ -409,10 +498,11 @@ def segment_reps(
     angles: Angles,
     *,
     hip_far: np.ndarray | None = None,
+    room: np.ndarray | None = None,
     params: RepParams = DEFAULT_PARAMS,
 ) -> list[RepSegment]:
     """Every rep of a whole track: `RepCounter` run over all its frames."""
-    return run_counter(angles, hip_far=hip_far, params=params).finish()
+    return run_counter(angles, hip_far=hip_far, room=room, params=params).finish()
 
 
 def rep_columns(

@@ -230,3 +230,18 @@ def test_an_evidence_run_steps_over_short_unknown_stretches_only() -> None:
     v2 = np.array([12, np.nan, np.nan, np.nan, np.nan, np.nan, 12], float)
     t2 = np.arange(7) / 15.0
     assert run_around(v2, np.array([0, 6]), 6, 10.0, t2).tolist() == [6]
+
+
+def test_an_evidence_run_steps_over_unknown_frames_inside_its_window_too() -> None:
+    """The window may be every frame of the rep, unknown ones included (the rounding's
+    evidence reads the whole rep): an unknown frame there is stepped over as well
+    (0016r_1 at 480 px: the outline missing on alternate frames of the bottom)."""
+    from metrics.evidence import run_around
+
+    t = np.arange(12) / 15.0
+    v = np.array([0, 12, np.nan, 13, 14, np.nan, 15, 12, 3, 12, 12, 12], float)
+    every = np.arange(12)
+    assert run_around(v, every, 4, 10.0, t).tolist() == [1, 3, 4, 6, 7]
+    v2 = np.array([12, np.nan, np.nan, np.nan, np.nan, np.nan, 12], float)
+    t2 = np.arange(7) / 15.0
+    assert run_around(v2, np.arange(7), 6, 10.0, t2).tolist() == [6]

@@ -61,6 +61,42 @@ def test_a_cut_short_stash_says_so(tmp_path: Path) -> None:
         next(frames)
 
 
+def test_frames_kept_in_memory_then_on_disk_come_back_in_order(tmp_path: Path) -> None:
+    """A memory budget of three and a half frames: three are kept exactly, the rest go to JPEG,
+    and reading gives every frame in time order, as often as asked."""
+    one = _frame(0).nbytes
+    stash = FrameStash(tmp_path, memory_bytes=3 * one + one // 2)
+    with stash.writer(1) as w:
+        for k in (3, 4):
+            w.add(k / 15, _frame(k))
+    with stash.writer(0) as w:
+        for k in (0, 1, 2):
+            w.add(k / 15, _frame(k))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["span-000.frames"]  # span 1 fit
+    for _ in range(2):
+        back = list(stash.frames())
+        assert [f.t for f in back] == [k / 15 for k in range(5)]
+        assert [f.index for f in back] == [0, 1, 2, 3, 4]
+        exact = [np.array_equal(f.rgb, _frame(round(f.t * 15))) for f in back]
+        assert exact == [True, False, False, True, True]  # frame 0 kept, 1 and 2 on disk
+        for f in back:
+            assert np.abs(f.rgb.astype(int) - _frame(round(f.t * 15))).mean() < 2.0
+            f.rgb[:] = 0  # the caller's own copy: drawing on it changes nothing kept
+
+
+def test_rewriting_a_span_gives_its_memory_back(tmp_path: Path) -> None:
+    one = _frame(0).nbytes
+    stash = FrameStash(tmp_path, memory_bytes=one)
+    with stash.writer(0) as w:
+        w.add(0.0, _frame(0))
+    with stash.writer(0) as w:  # again from empty: the budget holds one frame again
+        w.add(0.5, _frame(1))
+    back = list(stash.frames())
+    assert [f.t for f in back] == [0.5]
+    assert np.array_equal(back[0].rgb, _frame(1))
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.clips
 def test_the_pose_pass_stashes_every_frame_it_analysed(
     shared_data: Path, model_path: Path, tmp_path: Path

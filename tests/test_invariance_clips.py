@@ -47,10 +47,12 @@ def clips(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 
 # Known to change today (issue 13 is open; docs/evaluation.md's invariance table lists every
-# change). Not strict: both sit at the edge (one run in four here kept the verdict).
+# change). Not strict: the pose pass is not the same from run to run. At 480 px the pose
+# model does not find this small outdoor lifter until the lockout (the pull is not seen,
+# its checks not judged) or loses the lean-back frames: a vision change, not a rule. The
+# rotated copy's change (a lockout not seen) is gone from the shared cache's tracks.
 KNOWN_CHANGES = {
-    ("yfgd_good_02", "small480"): "the 480 px copy's pose misses the bottom: lean-back passes",
-    ("yfgd_good_02", "rotated"): "the rotated copy's lockout is not seen: lean-back not judged",
+    ("yfgd_good_02", "small480"): "at 480 px the pose pass misses the lifter's pull or lockout",
 }
 
 CASES = [

@@ -8,7 +8,7 @@ Labels: ../shared/data/clips.csv (hold_start, hold_end, fault_windows).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import cache
 from pathlib import Path
 
@@ -387,11 +387,10 @@ def test_streaming_timer_agrees_with_the_batch_result(stem: str) -> None:
     assert all(row_posture(inputs.row(i)) == position[i] for i in range(0, len(inputs), 7))
 
 
-def _same_hold(a: object, b: object) -> bool:
-    return all(
-        (math.isnan(x) and math.isnan(y)) or x == y
-        for x, y in zip(vars(a).values(), vars(b).values(), strict=True)
-    )
+def _same_hold(a: Hold, b: Hold) -> bool:
+    """Equal holds, NaN equal to NaN (the fields that make a hold's identity)."""
+    pairs = [(getattr(a, f.name), getattr(b, f.name)) for f in fields(Hold) if f.compare]
+    return all((math.isnan(x) and math.isnan(y)) or x == y for x, y in pairs)
 
 
 def test_live_readout_shows_the_sag_while_it_happens() -> None:

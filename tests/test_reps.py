@@ -22,13 +22,14 @@ from metrics.reps import (
     RepSegment,
     classify_zone,
     far_hip,
+    head_room,
     rep_columns,
     rep_rows,
     segment_reps,
 )
 from metrics.track import PoseTrack
 from metrics.view import classify_view
-from tests.hingefigure import SQUAT, Phase, hinge_set, phase_times, rep_phases
+from tests.hingefigure import HINGE, SQUAT, Phase, hinge_set, phase_times, rep_phases
 
 TRACKS = Path(__file__).resolve().parent / "data" / "tracks" / "hinge"
 
@@ -154,6 +155,92 @@ def test_lockout_out_of_view_counts_once() -> None:
     assert reps[1].end_s == pytest.approx(up2[1] + 0.35, abs=0.05)  # the last frame seen
 
 
+def test_a_lifter_lost_low_in_the_frame_has_not_risen_out_of_it() -> None:
+    """The same loss halfway up, but with the head far below the frame's top edge (the
+    pose model missing a small lifter, yfgd_good_04 at 480 px): no lockout out of view.
+    Found again standing, the rep ends there, seen; found again still at the bottom, it
+    is the same rep."""
+    phases = rep_phases(2, set_down=True)
+    track = hinge_set(phases)
+    cleaned, angles = _angles(track)
+    t = angles.t
+    room = head_room(cleaned)
+    assert np.nanmin(room) > 1.0  # the stick figure stands well inside its frame
+    up2 = [p for p in phase_times(phases) if p[0] == "up"][1]
+    lost = (t > up2[1] + 0.35) & (t < up2[1] + 1.35)
+    far = np.where(lost, np.nan, far_hip(cleaned, angles))
+    reps = segment_reps(_blank(angles, lost), hip_far=far, room=room)
+    assert len(reps) == 2
+    assert reps[1].lockout_seen
+    assert reps[1].end_s == pytest.approx(up2[1] + 1.35, abs=0.1)  # found again standing
+    # lost from the bottom partway up and found again still bent over: one rep
+    down2 = [p for p in phase_times(phases) if p[0] == "bottom"][1]
+    lost = (t > down2[2] + 0.25) & (t < down2[2] + 0.35 + 0.7)
+    part = _blank(angles, lost)
+    # the lifter is found again bent over as before: the rise seen before the loss was
+    # a misread (on the real copy, hip angles jumping by tens of degrees)
+    back = (t >= down2[2] + 0.35 + 0.7) & (t < up2[2])
+    part = replace(part, trunk=np.where(back, HINGE.trunk, part.trunk))
+    part = replace(part, hip=np.where(back, HINGE.hip, part.hip))
+    far = np.where(lost | back, np.nan, far_hip(cleaned, angles))
+    reps = segment_reps(part, hip_far=far, room=room)
+    assert len(reps) == 2 and all(r.lockout_seen for r in reps)
+    # the same with the head at the frame's top edge: the lockout went out of view
+    edge = np.zeros_like(room)
+    blind = segment_reps(_blank(angles, lost), hip_far=far, room=edge)
+    assert not blind[1].lockout_seen
+
+
+def test_a_short_loss_at_the_top_edge_is_a_lockout_out_of_view() -> None:
+    """With the head at the frame's top edge, a loss of 0.2 s already counts (the rise
+    was under way toward the edge), and a garbled pose found right after it (upright,
+    the upper body misplaced: yfgd_bad_01 mirrored) is not a lockout seen."""
+    phases = rep_phases(2, set_down=True)
+    cleaned, angles = _angles(hinge_set(phases))
+    t = angles.t
+    up2 = [p for p in phase_times(phases) if p[0] == "up"][1]
+    lost = (t > up2[1] + 0.35) & (t < up2[1] + 0.65)  # 0.3 s, under gap_s
+    far = np.where(lost, np.nan, far_hip(cleaned, angles))
+    edge = np.zeros(len(t))
+    reps = segment_reps(_blank(angles, lost), hip_far=far, room=edge)
+    assert len(reps) == 2 and not reps[1].lockout_seen
+    assert reps[1].end_s == pytest.approx(up2[1] + 0.35, abs=0.05)
+    # well inside the frame the same short loss is a dropout: the lockout is seen
+    inside = np.full(len(t), 3.0)
+    reps = segment_reps(_blank(angles, lost), hip_far=far, room=inside)
+    assert len(reps) == 2 and reps[1].lockout_seen
+
+
+def test_a_trunk_no_body_makes_is_no_zone() -> None:
+    # upside down (a pose flipped as the upper body leaves the frame) or thrown back
+    assert classify_zone(RepRow(trunk=-146.0, hip=170.0)) is None
+    assert classify_zone(RepRow(trunk=-95.0, hip=200.0)) is None
+    # a lean back reads as standing (an impossible one is the extension check's to
+    # refuse, docs/ranges.md), a deep hinge as bottom
+    assert classify_zone(RepRow(trunk=-70.0, hip=240.0)) == "top"
+    assert classify_zone(RepRow(trunk=120.0, hip=40.0)) == "bottom"
+
+
+def test_head_room_is_in_torso_lengths_below_the_top_edge() -> None:
+    cleaned, _ = _angles(hinge_set([Phase("top", 1.0)]))
+    room = head_room(cleaned)
+    from metrics.landmarks import Landmark
+
+    img = cleaned.image
+    torso = np.linalg.norm(
+        img[:, Landmark.LEFT_SHOULDER, :2] - img[:, Landmark.LEFT_HIP, :2], axis=1
+    )
+    head = np.nanmin(img[:, [0, 2, 5, 7, 8], 1], axis=1)
+    assert room == pytest.approx(head / np.median(torso), rel=0.05)
+    # no head landmark: the shoulders stand in; none at all: unknown
+    no_head = img.copy()
+    no_head[:, :11] = np.nan
+    shoulders = np.nanmin(img[:, [11, 12], 1], axis=1) / np.median(torso)
+    assert head_room(replace(cleaned, image=no_head)) == pytest.approx(shoulders, rel=0.05)
+    nothing = np.full_like(img, np.nan)
+    assert np.isnan(head_room(replace(cleaned, image=nothing))).all()
+
+
 def test_a_lifter_first_seen_standing_after_a_long_wait() -> None:
     # The pose model only finds the lifter at lockout (the pull was missed): one rep.
     track = hinge_set(rep_phases(1, from_floor=True, lead_s=1.5, set_down=True))
@@ -213,6 +300,29 @@ def test_from_the_front_the_shoulders_drop_finds_the_reps(yaw: float) -> None:
     still = hinge_set([Phase("top", 2.0)], yaw_deg=yaw)
     _, sa = _angles(still)
     assert segment_reps(sa, params=dropping) == []
+
+
+def test_with_the_shoulders_deciding_a_frame_without_them_is_not_read_from_angles() -> None:
+    """Off side-on, once a descent has shown standing and bottom heights, a bent-over
+    frame whose shoulder height is unknown (the ankle not found) and whose angles read
+    upright (foreshortened, or misplaced landmarks: gym_deadlift_hevc at 480 px) is no
+    top: it would split one rep in two."""
+    phases = rep_phases(3)
+    track = hinge_set(phases, yaw_deg=60.0, noise_px=1.0)
+    cleaned, angles = _angles(track)
+    hf = far_hip(cleaned, angles)
+    dropping = replace(DEFAULT_PARAMS, shoulder_drop=True)
+    t = angles.t
+    bottom2 = [p for p in phase_times(phases) if p[0] == "bottom"][1]
+    mid = (t > bottom2[1] + 0.05) & (t < bottom2[1] + 0.25)  # 0.2 s inside the hold
+    read_upright = replace(
+        angles,
+        trunk=np.where(mid, 10.0, angles.trunk),
+        hip=np.where(mid, 200.0, angles.hip),
+        shoulder_height=np.where(mid, np.nan, angles.shoulder_height),
+    )
+    reps = segment_reps(read_upright, hip_far=np.where(mid, np.nan, hf), params=dropping)
+    assert len(reps) == 3
 
 
 # --- streaming ---------------------------------------------------------------------------

@@ -90,9 +90,7 @@ def test_thirty_fps_copy_keeps_every_other_frame(clip: Path, tmp_path: Path) -> 
     assert times[:3] == pytest.approx([0.0, 2 / FPS, 4 / FPS], abs=1e-4)
 
 
-def test_small_copy_is_480_px_on_the_long_side_and_much_smaller(
-    clip: Path, tmp_path: Path
-) -> None:
+def test_small_copy_is_480_px_on_the_long_side_and_much_smaller(clip: Path, tmp_path: Path) -> None:
     out = make_variant(clip, tmp_path / "s.mp4", "small480")
     info = probe(out)
     assert (info.width, info.height) == (480, 270)
@@ -113,3 +111,22 @@ def test_the_control_copy_is_the_clip_itself(clip: Path, tmp_path: Path) -> None
     assert (info.width, info.height, info.frames, info.rotation_deg) == (W, H, N, 0)
     assert info.duration_s == pytest.approx(src.duration_s, abs=1e-3)
     assert np.abs(_first(clip) - _first(out)).mean() < 6.0
+
+
+def test_the_far_copy_is_the_clip_small_on_a_large_gray_canvas(clip: Path, tmp_path: Path) -> None:
+    from vision.transforms import FAR_CANVAS, FAR_GRAY, FAR_SHARE
+
+    out = make_variant(clip, tmp_path / "far.mp4", "far")
+    info = probe(out)
+    assert (info.width, info.height) == FAR_CANVAS
+    assert info.duration_s == pytest.approx(N / FPS, abs=0.02)
+    first = _first(out)
+    # The clip fills FAR_SHARE of the canvas height: find its rows by the red square's
+    # and the ramp's departure from the gray.
+    differs = np.abs(first - FAR_GRAY).max(axis=2) > 12
+    rows = np.flatnonzero(differs.any(axis=1))
+    cols = np.flatnonzero(differs.any(axis=0))
+    assert rows[-1] - rows[0] + 1 == pytest.approx(FAR_SHARE * FAR_CANVAS[1], abs=4)
+    assert cols[-1] - cols[0] + 1 == pytest.approx(FAR_SHARE * FAR_CANVAS[1] * W / H, abs=6)
+    assert cols[0] > FAR_CANVAS[0] / 2  # right of centre
+    assert applies("far", 30.0)

@@ -525,3 +525,25 @@ def test_a_span_that_seeks_still_finds_the_video_cut_short(tmp_path):
     assert caught.value.kind in ("truncated", "damaged")
     # the whole clip's second half is not cut short
     assert len(list(iter_frames(LANDSCAPE, scale_to=64, start_s=7.5))) > 200
+
+
+# ------------------------------------------------------- (g) decoding only what is kept
+
+
+def test_rate_capped_frames_are_the_same_pixels_as_a_full_decode(tmp_path):
+    """With `max_fps`, frames the cap drops are skipped in the decoder when nothing refers
+    to them (B-frames): the kept frames must be exactly those of a full decode."""
+    times = [i / 30 for i in range(60)]
+    path = encode(
+        tmp_path / "bframes.mp4",
+        moving_frames(60),
+        times,
+        options={"bf": "3", "b_strategy": "0", "preset": "medium"},
+    )
+    every = {f.t: f.rgb for f in iter_frames(path)}
+    for threaded in (True, False):
+        kept = list(iter_frames(path, max_fps=10, threaded=threaded))
+        assert [f.t for f in kept] == pytest.approx([i / 10 for i in range(20)], abs=1e-6)
+        for f in kept:
+            assert np.array_equal(f.rgb, every[f.t])
+        assert [f.index for f in kept] == list(range(0, 60, 3))

@@ -1,9 +1,11 @@
-"""The analysed frames, kept on disk as JPEG from the pose pass to the annotated video.
+"""The analysed frames, kept from the pose pass to the annotated video.
 
 The pose pass already decodes, rotates and shrinks every analysed frame; decoding the
 video a second time for annotated.mp4 cost as much CPU as drawing and encoding it (a
-1080p minute: ~10 s of both cores). Compressing the frames the model saw costs ~1 ms each
-and reading them back ~1.5 ms, and memory stays flat: nothing is held but the file.
+1080p minute: ~10 s of both cores). The first frames are kept as they are, in memory, up
+to `memory_bytes` for the whole stash (a short clip's frames fit; keeping costs a copy,
+~0.05 ms a frame); the rest are compressed to JPEG on disk (~1.3 ms a frame, ~1.5 ms to
+read back), so memory stays bounded however long the video.
 
 Each span of the pose pass writes its own file (one writer per thread); reading goes
 through the spans in order, so frames come back in time order. A file is a sequence of
@@ -13,6 +15,7 @@ records: time (float64 seconds), JPEG length (uint32), JPEG bytes.
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -28,49 +31,102 @@ JPEG_QUALITY = 90
 
 
 class FrameStash:
-    """Frames of a video, in spans written separately and read back in span order."""
+    """Frames of a video, in spans written separately and read back in span order.
 
-    def __init__(self, folder: Path, quality: int = JPEG_QUALITY) -> None:
+    `memory_bytes`: frames are kept uncompressed in memory until the stash holds this
+    many bytes of them (all spans together), then go to JPEG files in `folder`.
+    """
+
+    def __init__(self, folder: Path, quality: int = JPEG_QUALITY, memory_bytes: int = 0) -> None:
         self.folder = Path(folder)
         self.quality = quality
-        self._spans: dict[int, Path] = {}
+        self._spans: dict[int, StashWriter] = {}
+        self._budget = _Budget(memory_bytes)
 
     def writer(self, span: int) -> StashWriter:
-        """Open span `span`'s file for writing (again from empty if it was written)."""
+        """Open span `span` for writing (again from empty if it was written)."""
+        old = self._spans.get(span)
+        if old is not None:
+            self._budget.give_back(old.memory_bytes)
         path = self.folder / f"span-{span:03d}.frames"
-        self._spans[span] = path
-        return StashWriter(path, self.quality)
+        writer = StashWriter(path, self.quality, self._budget)
+        self._spans[span] = writer
+        return writer
 
     def frames(self) -> Iterator[VideoFrame]:
         """Every stashed frame in span order, as upright RGB with its time.
 
-        `index` counts the stashed frames from 0.
+        `index` counts the stashed frames from 0. Each frame is the caller's own array
+        (a copy of a frame kept in memory), free to draw on.
         """
         import cv2
 
         index = 0
         for span in sorted(self._spans):
-            with open(self._spans[span], "rb") as fh:
+            writer = self._spans[span]
+            for t, rgb in writer.kept:
+                yield VideoFrame(index, t, rgb.copy())
+                index += 1
+            if not writer.path.exists():
+                continue
+            with open(writer.path, "rb") as fh:
                 while record := _read_record(fh):
                     t, data = record
                     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
                     if bgr is None:
-                        raise ValueError(f"{self._spans[span].name}: a frame is damaged")
+                        raise ValueError(f"{writer.path.name}: a frame is damaged")
                     yield VideoFrame(index, t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
                     index += 1
 
 
-class StashWriter:
-    """Appends frames to one span's file; use as a context manager or call `close`."""
+class _Budget:
+    """Bytes of frames the stash may still keep in memory, shared by the spans' threads."""
 
-    def __init__(self, path: Path, quality: int) -> None:
-        self._fh: BinaryIO = open(path, "wb")  # noqa: SIM115 (closed by close())
+    def __init__(self, free: int) -> None:
+        self._free = free
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if size > self._free:
+                self._free = 0  # frames stay in time order: memory first, then the file
+                return False
+            self._free -= size
+            return True
+
+    def give_back(self, size: int) -> None:
+        with self._lock:
+            self._free += size
+
+
+class StashWriter:
+    """Appends frames to one span; use as a context manager or call `close`.
+
+    Frames go to memory while the stash's budget lasts, then to the span's file (opened
+    at the first frame that needs it).
+    """
+
+    def __init__(self, path: Path, quality: int, budget: _Budget | None = None) -> None:
+        self.path = path
+        path.unlink(missing_ok=True)
+        self._fh: BinaryIO | None = None
+        self._budget = budget
         self.quality = quality
         self.count = 0
+        self.kept: list[tuple[float, np.ndarray]] = []
+        self.memory_bytes = 0
 
     def add(self, t: float, rgb: np.ndarray) -> None:
-        """Compress and append the upright RGB frame taken at `t` seconds."""
+        """Keep, or compress and append, the upright RGB frame taken at `t` seconds."""
         import cv2
+
+        if self._fh is None and self._budget is not None and self._budget.take(rgb.nbytes):
+            self.kept.append((t, np.array(rgb, copy=True)))
+            self.memory_bytes += rgb.nbytes
+            self.count += 1
+            return
+        if self._fh is None:
+            self._fh = open(self.path, "wb")  # noqa: SIM115 (closed by close())
 
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
@@ -81,7 +137,8 @@ class StashWriter:
         self.count += 1
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fh is not None:
+            self._fh.close()
 
     def __enter__(self) -> StashWriter:
         return self

@@ -93,14 +93,25 @@ def run_pose_pass(
     from vision.prefetch import prefetch
     from vision.video import iter_frames
 
-    spans = split_spans(duration_s, max_fps, workers or pose_workers())
+    cores = pose_workers()
+    spans = split_spans(duration_s, max_fps, workers or cores)
+    # With a span per core, every core already runs a model and a decoder: decoding
+    # threads of their own would only add hand-offs. One span alone leaves cores free.
+    threaded = len(spans) < cores
     found: list[list[FramePoses]] = [[] for _ in spans]
     reached = [start for start, _ in spans]
     stop = threading.Event()
 
     def work(k: int) -> None:
         start, end = spans[k]
-        source = iter_frames(video, max_fps=max_fps, scale_to=scale_to, start_s=start, end_s=end)
+        source = iter_frames(
+            video,
+            max_fps=max_fps,
+            scale_to=scale_to,
+            start_s=start,
+            end_s=end,
+            threaded=threaded,
+        )
         keep = stash.writer(k) if stash is not None else None
         # Compressing for the stash happens in the decoding thread, beside the model's.
         frames = prefetch(_stashed(source, keep) if keep is not None else source)

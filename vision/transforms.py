@@ -17,6 +17,11 @@ frames (as `vision.video.iter_frames` decodes them, with the clip's own timestam
 - ``reencode``: the control, the clip itself decoded and encoded again as the others are:
   what changes under it is the pose pass's sensitivity to coding noise, not a transform.
 
+One more copy tests finding the lifter rather than the verdict's invariance, so it is not
+in `TRANSFORMS` (the invariance table): ``far``, the clip shrunk so its height is
+`FAR_SHARE` of a 1920×1080 gray canvas and placed right of centre near the bottom, like a
+lifter filmed from across the gym (`vision.second_look` must find them).
+
 The re-encoded copies other than ``small480`` use CRF 18 at the clip's own size, so what
 changes is the transform, not the quality.
 """
@@ -33,6 +38,11 @@ from vision.video import VideoFrame, VideoWriter, iter_frames, probe
 
 TRANSFORMS = ("mirror", "small480", "rotated", "fps30", "reencode")
 CONTROL = "reencode"
+EXTRA_TRANSFORMS = ("far",)
+
+FAR_CANVAS = (1920, 1080)  # (width, height) of the far copy
+FAR_SHARE = 0.22  # the clip's height as a share of the canvas height
+FAR_GRAY = 128
 
 SMALL_SIDE = 480
 SMALL_CRF = 35
@@ -42,8 +52,9 @@ FPS30_MIN_SOURCE_FPS = 45.0  # a clip below this has no "every other frame" copy
 
 def applies(transform: str, fps: float) -> bool:
     """Whether `transform` makes a meaningful copy of a clip filmed at `fps`."""
-    if transform not in TRANSFORMS:
-        raise ValueError(f"unknown transform {transform!r}; one of {', '.join(TRANSFORMS)}")
+    known = TRANSFORMS + EXTRA_TRANSFORMS
+    if transform not in known:
+        raise ValueError(f"unknown transform {transform!r}; one of {', '.join(known)}")
     return transform != "fps30" or fps >= FPS30_MIN_SOURCE_FPS
 
 
@@ -69,6 +80,8 @@ def make_variant(src: str | Path, dst: str | Path, transform: str) -> Path:
         turn = _stored_sideways
     elif transform == "fps30":
         max_fps = 30.0
+    elif transform == "far":
+        turn = _far
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.stem + ".part.mp4")
     frames: Iterator[VideoFrame] = iter_frames(src, max_fps=max_fps)
@@ -88,6 +101,22 @@ def _same(rgb: np.ndarray) -> np.ndarray:
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb[:, ::-1])
+
+
+def _far(rgb: np.ndarray) -> np.ndarray:
+    """The frame shrunk to `FAR_SHARE` of the canvas height, on a gray 1920×1080 canvas."""
+    import cv2
+
+    cw, ch = FAR_CANVAS
+    h, w = rgb.shape[:2]
+    scale = min(FAR_SHARE * ch / h, 0.9 * cw / w)
+    sw, sh = max(2, int(round(w * scale))), max(2, int(round(h * scale)))
+    small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+    canvas = np.full((ch, cw, 3), FAR_GRAY, np.uint8)
+    x0 = min(int(0.6 * cw), cw - sw)  # right of centre
+    y0 = min(int(0.85 * ch) - sh, ch - sh)  # feet near the bottom
+    canvas[y0 : y0 + sh, x0 : x0 + sw] = small
+    return canvas
 
 
 def _stored_sideways(rgb: np.ndarray) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 For each transform and each labelled clip it applies to, the verdict of the copy
 (`verdict.Verdict`: exercise, judgeability, reps, flag codes per rep with values within
-`VALUE_TOLERANCE`, checks not judged, plank hold) is compared with the clip's own.
+`verdict.value_tolerance`, checks not judged, plank hold) is compared with the clip's
+own. A flag read close to its threshold in both copies (borderline in one, a near pass in
+the other) is the same verdict; those are listed apart (`TransformResult.close`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from pathlib import Path
 
 from backcheck.evaluation.hinge import pct
 from backcheck.evaluation.tracks import Analyses
-from backcheck.evaluation.verdict import HOLD_TOLERANCE_S, VALUE_TOLERANCE, Verdict, differences
+from backcheck.evaluation.verdict import (
+    HOLD_TOLERANCE_S,
+    VALUE_TOLERANCE,
+    VALUE_TOLERANCE_FRACTION,
+    Verdict,
+    close_to_line,
+    differences,
+)
 
 TARGET = 0.95  # the issue's target: at least this share of verdicts unchanged
 
@@ -34,6 +43,8 @@ class TransformResult:
     compared: list[str]
     changes: list[Change]
     missing: list[str] = field(default_factory=list)  # no cached track (--cached-only)
+    # clip → flags close to the line in both copies (counted as unchanged)
+    close: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> int:
@@ -55,6 +66,7 @@ def check_invariance(
     out = []
     for transform in transforms:
         compared, changes, missing = [], [], []
+        close: dict[str, list[str]] = {}
         for clip in clips:
             if transform == "fps30" and not applies(transform, fps[clip]):
                 continue
@@ -66,10 +78,13 @@ def check_invariance(
                 continue
             compared.append(clip.stem)
             what = differences(before, after)
+            near = close_to_line(before, after)
+            if near:
+                close[clip.stem] = near
             if what:
                 change = Change(clip.stem, transform, before.summary(), after.summary(), what)
                 changes.append(change)
-        out.append(TransformResult(transform, compared, changes, missing))
+        out.append(TransformResult(transform, compared, changes, missing, close))
     return out
 
 
@@ -99,8 +114,13 @@ def format_invariance(results: list[TransformResult]) -> str:
     lines.append(
         f"Unchanged means the same exercise, view judgeability, rep count, flag codes on each "
         f"rep and checks not judged, each flag's value within ±{VALUE_TOLERANCE:g} (deg or %) "
-        f"and a plank hold's ends within {HOLD_TOLERANCE_S:g} s. fps30 applies only to clips "
-        "filmed at 45 fps or more."
+        f"or for an angle ±{VALUE_TOLERANCE_FRACTION * 100:.0f}% of the larger value, "
+        "whichever is wider, "
+        f"and a plank hold's ends within {HOLD_TOLERANCE_S:g} s. A flag close to the line in "
+        "both copies (borderline in one: its margin under twice the measure's frame noise, "
+        "4° or 4 points; a near pass within the same band under the threshold in the other) "
+        'is the same verdict: both tell the coach "close to the line" '
+        "(docs/evaluation-thresholds.md). fps30 applies only to clips filmed at 45 fps or more."
     )
     for r in results:
         if r.missing:
@@ -109,11 +129,16 @@ def format_invariance(results: list[TransformResult]) -> str:
                 f"{r.transform}: not compared, no cached track ({len(r.missing)} clips): "
                 + ", ".join(r.missing)
             )
+    closes = [(r.transform, clip, what) for r in results for clip, what in r.close.items()]
+    if closes:
+        lines.append("")
+        lines.append("Close to the line in both copies (counted as unchanged):")
+        lines.append("")
+        for transform, clip, what in closes:
+            lines.append(f"- {transform}, {clip}: {'; '.join(what)}")
     changes = [c for r in results for c in r.changes]
     if changes:
         lines.append("")
         for c in changes:
-            lines.append(
-                f"- {c.transform}, {c.clip}: {'; '.join(c.what)} ({c.before} → {c.after})"
-            )
+            lines.append(f"- {c.transform}, {c.clip}: {'; '.join(c.what)} ({c.before} → {c.after})")
     return "\n".join(lines)

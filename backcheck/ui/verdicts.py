@@ -113,11 +113,14 @@ def hold_rows(report: Report) -> list[tuple[str, str]]:
         # Off side-on the line is not judged: the report holds null (NaN before saving).
         return rows + [("Body line", "not judged from this camera angle")]
     share = h.in_tolerance_s / h.duration_s * 100 if h.duration_s > 0 else 0.0
-    return rows + [
+    rows += [
         ("In a good line", f"{h.in_tolerance_s:.1f} s ({share:.0f}%)"),
         ("Body line, average", f"{h.mean_line_deg:+.0f}° (+ sag, − pike)"),
         ("Body line, worst", f"{h.worst_line_deg:+.0f}°"),
     ]
+    if h.not_judged and report.view.judgeable:
+        rows.append(("Couldn't judge", not_judged_text(h.not_judged)))
+    return rows
 
 
 def _measured(value: float | None) -> bool:
