@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from metrics.analysis import TrackAnalysis
 
 CURVE_KEY = "spine_curve_deg"  # = metrics.spine.NEUTRAL_CURVE_KEY, a timeseries column too
-NEUTRAL_COLUMNS = (CURVE_KEY,)
+# The back fold and head fold (`metrics.spine.NEUTRAL_BACK_KEY`, `NEUTRAL_HEAD_KEY`): the
+# flexion's neutrals on tracks with the neck stations (NaN columns on older tracks).
+NEUTRAL_COLUMNS = (CURVE_KEY, "spine_back_fold_deg", "spine_head_fold_deg")
 # Columns that must be still for a moment to count as steady (posture, not stored).
 STEADY_COLUMNS = ("trunk_deg", "hip_deg")
 MIN_VISIBILITY = 0.5

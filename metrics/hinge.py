@@ -46,7 +46,15 @@ from metrics.reps import (
 from metrics.reps import RepParams, RepSegment, far_hip, head_room, rep_columns, run_counter
 from metrics.result import ExerciseResult
 from metrics.spine import DEFAULT_PARAMS as SPINE_PARAMS
-from metrics.spine import SpineParams, SpineShape, running_median, spine_shape
+from metrics.spine import (
+    MEASURE_FOLDS,
+    NEUTRAL_BACK_KEY,
+    NEUTRAL_HEAD_KEY,
+    SpineParams,
+    SpineShape,
+    running_median,
+    spine_shape,
+)
 from metrics.thresholds import Threshold, Thresholds
 from metrics.track import PoseTrack
 
@@ -184,6 +192,7 @@ def analyze_hinge(
     set_down = _after_last_rep(segments, bottom_zone, shape, track, angles, judge, thresholds)
     rep_col, phase_col = rep_columns(segments, angles, rep_params, zones)
     flexion_col = shape.flexion_deg if judge else np.full(len(angles), np.nan)
+    nan = np.full(len(angles), np.nan)
     columns = {
         "rep": rep_col,
         "phase": phase_col,
@@ -191,15 +200,24 @@ def analyze_hinge(
         "spine_curve_deg": shape.curve_deg,
         "back_bend_deg": shape.bend_deg,
         "lean_back_deg": shape.lean_back_deg,
+        # named as the profile's neutral keys, so a calibration clip's columns give them
+        NEUTRAL_BACK_KEY: nan if shape.back_fold_deg is None else shape.back_fold_deg,
+        NEUTRAL_HEAD_KEY: nan if shape.head_fold_deg is None else shape.head_fold_deg,
     }
-    extra: dict[str, Any] = {
-        "spine": {
-            "method": "back outline and head (docs/spine.md)",
-            "neutral_deg": _r(shape.neutral_deg, 1),
-            "neutral_source": shape.neutral_source,
-            "judged": judge,
-        }
+    spine: dict[str, Any] = {
+        "method": "back outline and head (docs/spine.md)",
+        "neutral_deg": _r(shape.neutral_deg, 1),
+        "neutral_source": shape.neutral_source,
+        "judged": judge,
+        "measure": shape.measure,
     }
+    if shape.measure == MEASURE_FOLDS:
+        # flexion = back fold past its neutral + the head's fold toward the chest past its
+        spine["method"] = "back outline from the hips to the neck, and the head (docs/spine.md)"
+        spine["back_fold_neutral_deg"] = _r(shape.back_neutral_deg, 1)
+        spine["head_fold_neutral_deg"] = _r(shape.head_neutral_deg, 1)
+        spine["flexion_neutral_source"] = shape.flexion_source
+    extra: dict[str, Any] = {"spine": spine}
     if set_down is not None:
         extra["after_last_rep"] = set_down
     if judge:
@@ -353,13 +371,16 @@ UPPER_BACK = "upper back/neck"
 
 
 def _region(flag: Flag, shape: SpineShape, t: np.ndarray, params: HingeParams) -> str | None:
-    """Where a flagged rounding sits, from the outline's own hump over the flag's frames.
+    """Where a flagged rounding sits, over the flag's frames.
 
-    The outline runs from the hip to the shoulder landmark; `curve` carries on to the ear.
-    No hump in the outline (under `hump_min`) means the fold is above it: the upper back
-    between the shoulder blades and the neck, or the head ("upper back/neck"). A hump whose
-    apex sits in the lowest part (`low_back_apex`) is a low back round; elsewhere the
-    outline humps from the low back up ("whole back"). None when the outline is unknown.
+    With the neck stations (`MEASURE_FOLDS`): a rounding carried mostly by the head's fold
+    (its part of the flexion at least the back's) or an outline from the hips to the base
+    of the neck that does not hump (under `hump_min`) is "upper back/neck"; otherwise the
+    outline's hump over that stretch places it: apex in the lowest part (`low_back_apex`)
+    "low back", elsewhere "whole back". On older tracks the outline runs from the hip to
+    the shoulder landmark and `curve` carries on to the ear: no hump in it means the fold
+    is above it ("upper back/neck"), else the apex places it as above. None when the
+    outline is unknown.
     """
     if shape.hump is None or shape.hump_at is None:
         return None
@@ -370,11 +391,25 @@ def _region(flag: Flag, shape: SpineShape, t: np.ndarray, params: HingeParams) -
         return None
     if float(np.median(hump)) < params.hump_min:
         return UPPER_BACK
+    if shape.measure == MEASURE_FOLDS and _head_carries(shape, frames):
+        return UPPER_BACK
     at = shape.hump_at[frames]
     at = at[np.isfinite(at)]
     if at.size and float(np.median(at)) <= params.low_back_apex:
         return LOW_BACK
     return WHOLE_BACK
+
+
+def _head_carries(shape: SpineShape, frames: np.ndarray) -> bool:
+    """Whether the head's fold makes at least as much of the flexion as the back's."""
+    if shape.back_fold_deg is None or shape.head_fold_deg is None:
+        return False
+    b0, h0 = shape.back_neutral_deg or 0.0, shape.head_neutral_deg or 0.0
+    back = shape.back_fold_deg[frames] - b0
+    head = np.fmax(shape.head_fold_deg[frames] - h0, 0.0)
+    if not np.isfinite(back).any():
+        return False
+    return bool(np.nanmedian(head) >= np.nanmedian(back))
 
 
 def _why_not(code: str, seg: RepSegment, angles: Angles) -> str:

@@ -2,12 +2,25 @@
 
 The hip–shoulder line that most tools stop at cannot see a rounded back: a humped spine
 and a flat one can share the same hip and shoulder. The person-segmentation mask can. Its
-dorsal edge is sampled at `BACK_STATIONS` from the hip (0) to the shoulder (1) along the
-hip–shoulder line (`PoseTrack.back_contour`, see vision/pose.py).
+dorsal edge is sampled at `BACK_STATIONS` along the hip–shoulder line, from the hip (0)
+to the shoulder (1) and on past it over the upper thoracic spine and the back of the neck
+(1.1–1.4) (`PoseTrack.back_contour`, see vision/pose.py).
 
 Measures (docs/spine.md has the method, the evidence and the limits)
 --------------------------------------------------------------------
-curve
+back fold
+    The back's own bend from the hips to the base of the neck: the direction of a line
+    fitted to the lower-back stations (0.1–0.5) minus that of a line fitted to the upper
+    back on past the shoulder landmark (0.6–1.2). + humped, − hollow. The head plays no
+    part in it.
+head fold
+    How far the head is folded toward the chest from the upper back: the upper back's
+    line minus the direction from the outline at the shoulder (station 1.0) to the ear.
+flexion (the flag measure, on tracks with the neck stations)
+    ``(back fold − its neutral) + max(0, head fold − its neutral)``: the back's bend
+    past the lifter's neutral, plus the head only when it folds toward the chest past
+    its neutral. A head lifted to look ahead never takes anything off a humped back.
+curve (the flag measure on tracks saved before the neck stations)
     The angle between the lower back and the upper back carried on to the head: the
     direction of a line fitted to the outline's lower-back stations (0.1–0.5 of the way
     from hip to shoulder), minus the direction from the outline's upper back (station
@@ -22,29 +35,36 @@ bend
 lean back
     How far the hip→shoulder line leans back past vertical (at lockout).
 
-Both outline angles are rotation-invariant and scale-free (camera distance and trunk
+All outline angles are rotation-invariant and scale-free (camera distance and trunk
 inclination do not change them) and are smoothed by a short running median against mask
-flicker. Flexion is `curve` minus the lifter's neutral: the client profile's saved value
-(``spine_curve_deg``) when given, else the clip's standing frames (trunk upright, hips
-open), within `neutral_band_deg` of the default, else the default measured on
-flat-backed lifters.
+flicker. Each neutral is the client profile's saved value when given, else the clip's
+standing frames (trunk upright, hips open) held within the range that flat-backed lifters
+stand at, else a default. On old tracks flexion is `curve` minus its neutral (profile
+``spine_curve_deg``, else standing within `neutral_band_deg` of the default, else the
+default), exactly as before the neck stations.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import median_filter
 
 from metrics.angles import Angles, to_body_frame
 from metrics.landmarks import SIDE_PARTS
-from metrics.track import PoseTrack
+from metrics.track import BACK_STATIONS, TRUNK_STATIONS, PoseTrack
 
 # Keys of `ClientProfile.neutral` read here.
 NEUTRAL_CURVE_KEY = "spine_curve_deg"
 NEUTRAL_TRUNK_KEY = "standing_trunk_deg"
+NEUTRAL_BACK_KEY = "spine_back_fold_deg"
+NEUTRAL_HEAD_KEY = "spine_head_fold_deg"
+
+# `SpineShape.measure`: which flexion measure a track allows.
+MEASURE_FOLDS = "back fold + head fold"  # tracks with the neck stations
+MEASURE_CURVE = "curve"  # tracks saved before them
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,21 @@ class SpineParams:
     # clips, docs/spine.md), and how far a clip's own standing value may stray from it.
     default_neutral_deg: float = 24.0
     neutral_band_deg: float = 10.0
+    # The back fold and head fold (tracks with the neck stations, docs/spine.md).
+    back_upper: tuple[int, int] = (6, 12)  # 0.6–1.2: upper back on past the shoulder
+    head_station: int = 10  # the outline at the shoulder, where the line to the ear starts
+    # A clip's standing back / head fold (frames of `_still_standing`) is held within
+    # the range the flat-backed lifters of the labelled side-view clips stand at (their
+    # standing medians, rounded outward: back −7.5…23.8, head 26.4…46.8 deg), so a lifter
+    # who stands slumped cannot make a rounded back neutral. With no standing frames the
+    # upper end is used: an unseen neutral gives a flat back the benefit of the doubt.
+    back_neutral_range: tuple[float, float] = (-8.0, 24.0)
+    head_neutral_range: tuple[float, float] = (26.0, 47.0)
+    # The folds' standing frames must also be still (trunk turning slower than this):
+    # a lifter who leans back at lockout passes through upright at 100-300 deg/s, and
+    # the outline of those few frames is a swing, not a posture.
+    standing_still_deg_s: float = 30.0
+    standing_fold_trunk_max_deg: float = 30.0
 
 
 DEFAULT_PARAMS = SpineParams()
@@ -95,6 +130,17 @@ class SpineShape:
     # 1 shoulder), after the running median; NaN unknown.
     hump: np.ndarray | None = None
     hump_at: np.ndarray | None = None
+    # Which flexion measure `flexion_deg` is (`MEASURE_FOLDS` or `MEASURE_CURVE`); with
+    # the folds, their per-frame values after the running median and their neutrals
+    # (None on tracks without the neck stations). `neutral_deg` / `neutral_source` stay
+    # those of `curve_deg`'s neutral; `flexion_source` is where the flexion's neutral
+    # came from.
+    measure: str = MEASURE_CURVE
+    back_fold_deg: np.ndarray | None = None
+    head_fold_deg: np.ndarray | None = None
+    back_neutral_deg: float | None = None
+    head_neutral_deg: float | None = None
+    flexion_source: str | None = None
 
 
 def directions(points: np.ndarray, min_points: int = 2) -> np.ndarray:
@@ -164,6 +210,39 @@ def outline_angles(
     return _wrap(a_low - a_head), _wrap(a_low - a_up)
 
 
+def fold_angles(
+    contour: np.ndarray, ear: np.ndarray, params: SpineParams = DEFAULT_PARAMS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame raw back fold and head fold (deg) from body-frame points.
+
+    `contour` (T, K, 2) is the outline at `BACK_STATIONS` in the body frame (x toward
+    the facing direction, y up), NaN where missing; `ear` (T, 2) the near-side ear.
+    With ``a_low`` and ``a_upper`` the directions of the lines fitted to the lower-back
+    stations (`lower`) and to the upper back past the shoulder (`back_upper`), pointing
+    from hip toward head, and ``a_head`` the direction from the outline at
+    `head_station` to the ear: ``back = a_low - a_upper``, ``head = a_upper - a_head``.
+    A spine folding forward turns clockwise from hip to head in the body frame, so both
+    are positive for flexion, and ``back + head`` is the whole fold from the low back to
+    the head.
+    """
+    contour = np.asarray(contour, np.float64)
+    ear = np.asarray(ear, np.float64)
+    lo = slice(params.lower[0], params.lower[1] + 1)
+    up = slice(params.back_upper[0], params.back_upper[1] + 1)
+    a_low = directions(contour[:, lo], params.min_points)
+    a_upper = directions(contour[:, up], params.min_points)
+    head = ear - contour[:, params.head_station]
+    a_head = np.degrees(np.arctan2(head[:, 1], head[:, 0]))
+    return _wrap(a_low - a_upper), _wrap(a_upper - a_head)
+
+
+def has_neck_stations(track: PoseTrack) -> bool:
+    """Whether the track's outline goes on past the shoulder (tracks saved before the
+    neck stations have NaN there on every frame)."""
+    c = track.back_contour
+    return c is not None and bool(np.isfinite(c[:, TRUNK_STATIONS:]).any())
+
+
 def running_median(
     x: np.ndarray, t: np.ndarray, window_s: float, *, min_samples: int = 1
 ) -> np.ndarray:
@@ -222,23 +301,100 @@ def spine_shape(
     hump_raw, at_raw = outline_hump(contour, params)
     hump = running_median(hump_raw, track.t, params.smooth_s)
     hump_at = running_median(at_raw, track.t, params.smooth_s)
-    return SpineShape(curve, bend, value, source, curve - value, lean, hump, hump_at)
+    shape = SpineShape(curve, bend, value, source, curve - value, lean, hump, hump_at)
+    if not has_neck_stations(track):
+        return shape
+    # the hump over the outline on to the base of the neck (`flexion_region`)
+    hump_raw, at_raw = outline_hump(contour, params, end=params.back_upper[1])
+    back_raw, head_raw = fold_angles(contour, ear, params)
+    back = running_median(back_raw, track.t, params.smooth_s)
+    head = running_median(head_raw, track.t, params.smooth_s)
+    stand = _still_standing(angles, params)
+    b0, b_src = _fold_neutral(
+        back, stand, track.t, neutral, NEUTRAL_BACK_KEY, params.back_neutral_range, params
+    )
+    h0, _ = _fold_neutral(
+        head, stand, track.t, neutral, NEUTRAL_HEAD_KEY, params.head_neutral_range, params
+    )
+    with np.errstate(invalid="ignore"):
+        flexion = (back - b0) + np.fmax(head - h0, 0.0)  # an unseen head adds nothing
+    return replace(
+        shape,
+        flexion_deg=flexion,
+        hump=running_median(hump_raw, track.t, params.smooth_s),
+        hump_at=running_median(at_raw, track.t, params.smooth_s),
+        measure=MEASURE_FOLDS,
+        back_fold_deg=back,
+        head_fold_deg=head,
+        back_neutral_deg=b0,
+        head_neutral_deg=h0,
+        flexion_source=b_src,
+    )
+
+
+def _still_standing(angles: Angles, params: SpineParams) -> np.ndarray:
+    """(T,) bool: the frames a fold's standing neutral uses: hips open, the trunk within
+    `standing_fold_trunk_max_deg` of vertical (a lockout leaning back counts) and turning
+    slower than `standing_still_deg_s`."""
+    n = len(angles.t)
+    if n < 2:
+        return np.zeros(n, bool)
+    trunk = np.asarray(angles.trunk, np.float64)
+    with np.errstate(invalid="ignore"):
+        rate = np.abs(np.gradient(trunk, angles.t))
+        return np.asarray(
+            (np.abs(trunk) <= params.standing_fold_trunk_max_deg)
+            & (angles.hip >= params.standing_hip_min_deg)
+            & (rate <= params.standing_still_deg_s),
+            bool,
+        )
+
+
+def _fold_neutral(
+    fold: np.ndarray,
+    stand: np.ndarray,
+    t: np.ndarray,
+    neutral: dict[str, float],
+    key: str,
+    bounds: tuple[float, float],
+    params: SpineParams,
+) -> tuple[float, str]:
+    """A fold's neutral: the profile's, else the clip's standing median held within
+    `bounds`, else the upper bound (see `SpineParams.back_neutral_range`)."""
+    saved = neutral.get(key)
+    if saved is not None and math.isfinite(saved):
+        return float(saved), "profile"
+    own = _standing_median(fold, stand, t, params)
+    if own is None:
+        return bounds[1], "default"
+    return float(np.clip(own, *bounds)), "standing"
+
+
+def _standing_median(
+    x: np.ndarray, stand: np.ndarray, t: np.ndarray, params: SpineParams
+) -> float | None:
+    ok = stand & np.isfinite(x)
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    if ok.sum() * dt < params.min_standing_s:
+        return None
+    return float(np.median(x[ok]))
 
 
 def outline_hump(
-    contour: np.ndarray, params: SpineParams = DEFAULT_PARAMS
+    contour: np.ndarray, params: SpineParams = DEFAULT_PARAMS, end: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per frame, the outline's hump: the largest distance of the stations from the chord
-    between the first and last stations used (`lower[0]`, `upper[1]`), on the back's
-    side, as a share of the chord (+ humped, − hollow), and where it sits (0 hip … 1
-    shoulder). `contour` is in the body frame (x toward the facing direction, y up), so
-    the back's side is the chord direction turned a quarter turn counter-clockwise.
+    between the first and last stations used (`lower[0]`, and `end`, default
+    `upper[1]`), on the back's side, as a share of the chord (+ humped, − hollow), and
+    where it sits (its station: 0 hip … 1 shoulder, beyond 1 past it). `contour` is in
+    the body frame (x toward the facing direction, y up), so the back's side is the chord
+    direction turned a quarter turn counter-clockwise.
 
     For a circular arc the total bend is about ``8 × height / chord`` radians: a 4% hump
     is an arc of about 18°.
     """
     c = np.asarray(contour, np.float64)
-    a, b = params.lower[0], params.upper[1]
+    a, b = params.lower[0], params.upper[1] if end is None else end
     p, q = c[:, a], c[:, b]
     d = q - p
     length = np.hypot(d[:, 0], d[:, 1])
@@ -254,7 +410,9 @@ def outline_hump(
     low = np.where(ok, share, np.inf).min(axis=1)
     # the larger of the hump and the hollow, signed
     value = np.where(top >= -low, top, low)
-    stations = np.linspace(0.0, 1.0, c.shape[1])[a : b + 1]
+    stations = (
+        BACK_STATIONS if c.shape[1] == len(BACK_STATIONS) else np.linspace(0, 1, c.shape[1])
+    )[a : b + 1]
     where = stations[j]
     return np.where(enough, value, np.nan), np.where(enough & (top > 0), where, np.nan)
 
@@ -281,11 +439,7 @@ def standing_curve(
     curve: np.ndarray, angles: Angles, t: np.ndarray, params: SpineParams = DEFAULT_PARAMS
 ) -> float | None:
     """Median `curve` over the standing frames, or None with too few of them."""
-    stand = standing_frames(angles, params) & np.isfinite(curve)
-    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    if stand.sum() * dt < params.min_standing_s:
-        return None
-    return float(np.median(curve[stand]))
+    return _standing_median(curve, standing_frames(angles, params), t, params)
 
 
 def calibrate_neutral(
@@ -299,6 +453,15 @@ def calibrate_neutral(
         own = standing_curve(shape.curve_deg, angles, track.t, params)
         if own is not None:
             out[NEUTRAL_CURVE_KEY] = round(own, 1)
+    stand = _still_standing(angles, params)
+    for key, fold in (
+        (NEUTRAL_BACK_KEY, shape.back_fold_deg),
+        (NEUTRAL_HEAD_KEY, shape.head_fold_deg),
+    ):
+        if fold is not None:
+            value = _standing_median(fold, stand, track.t, params)
+            if value is not None:
+                out[key] = round(value, 1)
     stand = standing_frames(angles, params) & np.isfinite(angles.trunk)
     if stand.any():
         out[NEUTRAL_TRUNK_KEY] = round(float(np.median(angles.trunk[stand])), 1)

@@ -9,9 +9,15 @@ import numpy as np
 
 from metrics.landmarks import N_LANDMARKS
 
-# Stations along the back, from the hip (0) to the shoulder (1), where vision/ samples
-# the dorsal edge of the person-segmentation mask.
-BACK_STATIONS = np.linspace(0.0, 1.0, 11)
+# Stations along the back where vision/ samples the dorsal edge of the person-segmentation
+# mask, in hip→shoulder lengths along the near side's hip→shoulder line: from the hip (0)
+# to the shoulder landmark (1, index `SHOULDER_STATION`), then on past it over the upper
+# thoracic spine and the back of the neck (1.1–1.4, the "neck" stations, added later:
+# tracks saved before them read NaN there).
+BACK_STATIONS = np.concatenate([np.linspace(0.0, 1.0, 11), np.linspace(1.1, 1.4, 4)])
+SHOULDER_STATION = 10
+# How many stations a track saved before the neck stations has (hip … shoulder).
+TRUNK_STATIONS = SHOULDER_STATION + 1
 
 _FORMAT = "backcheck.track/1"
 
@@ -37,8 +43,10 @@ class PoseTrack:
     width, height : int
         Size of the upright frame the pixels refer to.
     back_contour : (T, K, 2) float32 or None
-        Dorsal edge of the segmentation mask at `BACK_STATIONS` between hip and shoulder,
-        in pixels; NaN where the mask gave no edge. None when masks were not computed.
+        Dorsal edge of the segmentation mask at `BACK_STATIONS` (hip to shoulder, then on
+        to the back of the neck), in pixels; NaN where the mask gave no edge. None when
+        masks were not computed. A contour of the first `TRUNK_STATIONS` only (hip to
+        shoulder, as tracks had before the neck stations) is padded with NaN.
     others : (T,) int16
         How many other people were detected in each frame.
     """
@@ -62,6 +70,7 @@ class PoseTrack:
         _expect(self.visibility, (n, N_LANDMARKS), "visibility")
         _expect(self.others, (n,), "others")
         if self.back_contour is not None:
+            object.__setattr__(self, "back_contour", _full_contour(self.back_contour))
             _expect(self.back_contour, (n, len(BACK_STATIONS), 2), "back_contour")
         if n > 1 and not np.all(np.diff(self.t) > 0):
             raise ValueError("PoseTrack.t must be strictly increasing")
@@ -104,7 +113,7 @@ class PoseTrack:
         for i, (_, im, wo, vi, bc, ot) in enumerate(rows):
             image[i], world[i], vis[i] = im, wo, vi
             if contour is not None and bc is not None:
-                contour[i] = bc
+                contour[i, : len(bc)] = bc
             others[i] = ot
         return cls(t, image, world, vis, width, height, contour, others)
 
@@ -133,7 +142,10 @@ class PoseTrack:
             "others": self.others,
         }
         if self.back_contour is not None:
-            arrays["back_contour"] = self.back_contour
+            # hip … shoulder under the original key, so a reader that predates the neck
+            # stations still loads the file; the neck stations under a key of their own
+            arrays["back_contour"] = self.back_contour[:, :TRUNK_STATIONS]
+            arrays["back_contour_neck"] = self.back_contour[:, TRUNK_STATIONS:]
         with open(path, "wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
@@ -144,6 +156,12 @@ class PoseTrack:
             if str(z["format"]) != _FORMAT:
                 raise ValueError(f"{path}: not a backcheck track ({z['format']})")
             w, h = (int(v) for v in z["size"])
+            contour = None
+            if "back_contour" in z.files:
+                contour = z["back_contour"].astype(np.float32)
+                if "back_contour_neck" in z.files:
+                    neck = z["back_contour_neck"].astype(np.float32)
+                    contour = np.concatenate([contour, neck], axis=1)
             return cls(
                 t=z["t"].astype(np.float64),
                 image=z["image"].astype(np.float32),
@@ -151,11 +169,19 @@ class PoseTrack:
                 visibility=z["visibility"].astype(np.float32),
                 width=w,
                 height=h,
-                back_contour=z["back_contour"].astype(np.float32)
-                if "back_contour" in z.files
-                else None,
+                back_contour=contour,
                 others=z["others"].astype(np.int16),
             )
+
+
+def _full_contour(contour: np.ndarray) -> np.ndarray:
+    """`contour` with NaN neck stations added when it stops at the shoulder."""
+    c = np.asarray(contour)
+    k = len(BACK_STATIONS)
+    if c.ndim == 3 and c.shape[1] == TRUNK_STATIONS and c.shape[2] == 2:
+        pad = np.full((c.shape[0], k - TRUNK_STATIONS, 2), np.nan, np.float32)
+        return np.concatenate([c.astype(np.float32, copy=False), pad], axis=1)
+    return contour
 
 
 def _expect(a: np.ndarray, shape: tuple[int, ...], name: str) -> None:

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from metrics.landmarks import SIDE_PARTS
-from metrics.track import BACK_STATIONS, PoseTrack
+from metrics.track import BACK_STATIONS, SHOULDER_STATION, TRUNK_STATIONS, PoseTrack
 from tests.stickfigure import make_track
 
 Facing = Literal["left", "right"]
@@ -147,6 +147,7 @@ def add_back(
     fold_deg: np.ndarray | float = 0.0,
     upper_station: int = 8,
     hump: np.ndarray | float = 0.0,
+    neck: bool = False,
 ) -> PoseTrack:
     """The track with a back outline, and the head folded by `fold_deg` where asked.
 
@@ -154,6 +155,12 @@ def add_back(
     `thickness` (a fraction of its length) plus `hump` × 4s(1−s) (a parabola peaking
     mid-back). `fold_deg` (scalar or per frame) turns the near ear about the outline's
     `upper_station` point toward the chest.
+
+    `neck` False gives the outline from the hip to the shoulder only (stations 0–1, as
+    tracks saved before the neck stations: the spine module then reads `curve`); True
+    carries it on past the shoulder (stations 1.1–1.4, the hump's parabola continuing
+    down toward the neck) and turns the ear about the outline at the shoulder (station
+    1.0, `metrics.spine` `head_station`) instead, so that the head's fold is `fold_deg`.
     """
     side = 1 if facing == "right" else 0  # the side nearer the camera
     hip = track.image[:, SIDE_PARTS["hip"][side], :2].astype(np.float64)
@@ -173,6 +180,10 @@ def add_back(
         + s * (sh - hip)[:, None, :]
         + (offset[:, :, None] * length[:, None, :]) * n[:, None, :]
     )
+    if neck:
+        upper_station = SHOULDER_STATION
+    else:
+        contour = contour[:, :TRUNK_STATIONS]
     image = track.image.copy()
     folds = np.broadcast_to(np.asarray(fold_deg, np.float64), (len(track),))
     ear_i = SIDE_PARTS["ear"][side]
@@ -201,10 +212,13 @@ def hinge_set(
     yaw_deg: float = 0.0,
     noise_px: float = 0.0,
     seed: int = 0,
+    neck: bool = False,
+    hump: float = 0.0,
 ) -> PoseTrack:
     """A stick-figure hinge set with a back outline (see the module notes).
 
-    The back folds by `fold_deg` wherever the depth is past `fold_from_depth`.
+    The head folds by `fold_deg` (negative: lifted) and the outline humps by `hump`
+    wherever the depth is past `fold_from_depth`; `neck` as in `add_back`.
     """
     t, p = depth_profile(phases, fps)
     poses = angles_from_depth(p, pose, lean_back_deg=lean_back_deg)
@@ -213,7 +227,8 @@ def hinge_set(
     track = make_track(poses, facing=facing, t=t, yaw_deg=yaw_deg, noise_px=noise_px, seed=seed)
     track = feet_on_the_floor(track)
     folds = np.where(p >= fold_from_depth, fold_deg, 0.0)
-    return add_back(track, facing, fold_deg=folds)
+    humps = np.where(p >= fold_from_depth, hump, 0.0)
+    return add_back(track, facing, fold_deg=folds, hump=humps, neck=neck)
 
 
 def feet_on_the_floor(track: PoseTrack) -> PoseTrack:

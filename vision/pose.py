@@ -13,13 +13,19 @@ from typing import Any, Literal
 import numpy as np
 
 from metrics.landmarks import N_LANDMARKS, Landmark
-from metrics.track import BACK_STATIONS
+from metrics.track import BACK_STATIONS, SHOULDER_STATION
 
 # How far from the hip–shoulder line to look for the edge of the body, as a fraction of
 # that line's length (a thick torso in a baggy shirt is well inside this).
 _EDGE_SEARCH = 0.6
 _EDGE_STEPS = 48
 _MASK_LEVEL = 0.5
+# Past the shoulder (the neck stations) the hip→shoulder line may run outside the body
+# (a hanging head puts the neck below it, a raised one above), so the whole ray from
+# this far on the chest's side to `_EDGE_SEARCH` on the back's side is scanned and the
+# outermost inside→outside crossing on the back's side is the edge.
+_NECK_FRONT = 0.5
+_NECK_STEPS = 88
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,14 +159,18 @@ def _or1(v: float | None) -> float:
 def back_edges(mask: np.ndarray, image: np.ndarray, visibility: np.ndarray) -> np.ndarray:
     """Edge of the person mask on both sides of the hip–shoulder line, at `BACK_STATIONS`.
 
-    From each station on the line we march outward along the normal and keep the first
-    point where the mask falls below one half, interpolated between samples. A station
-    whose ray never leaves the body (or starts outside it) gives NaN.
+    From each station from the hip to the shoulder we march outward along the normal and
+    keep the first point where the mask falls below one half, interpolated between
+    samples. A station whose ray never leaves the body (or starts outside it) gives NaN.
+    Past the shoulder (stations over 1: the upper thoracic spine and the back of the
+    neck) the line's extension can run outside the body, so there the whole ray through
+    the station, from `_NECK_FRONT` on the other side to `_EDGE_SEARCH` on this side, is
+    scanned and the outermost inside→outside crossing is kept; NaN when the ray never
+    meets the body or leaves the frame or the search while still inside it.
     """
     mask = np.asarray(mask, np.float32)
     if mask.ndim == 3:
         mask = mask[:, :, 0]
-    h, w = mask.shape
     side_l = visibility[Landmark.LEFT_HIP] + visibility[Landmark.LEFT_SHOULDER]
     side_r = visibility[Landmark.RIGHT_HIP] + visibility[Landmark.RIGHT_SHOULDER]
     hip_i, sh_i = (
@@ -176,14 +186,55 @@ def back_edges(mask: np.ndarray, image: np.ndarray, visibility: np.ndarray) -> n
         return out
     u /= length
     normals = np.array([[u[1], -u[0]], [-u[1], u[0]]])  # (2 sides, xy)
-    stations = hip + BACK_STATIONS[:, None] * (sh - hip)  # (K, 2)
-    steps = np.linspace(0.0, _EDGE_SEARCH * length, _EDGE_STEPS)  # (S,)
-    # pts: (K, 2 sides, S, 2)
+    k_trunk = SHOULDER_STATION + 1
+    stations = hip + BACK_STATIONS[:k_trunk, None] * (sh - hip)  # (K, 2)
+    _trunk_edges(mask, stations, normals, length, out[:k_trunk])
+    neck = hip + BACK_STATIONS[k_trunk:, None] * (sh - hip)
+    _neck_edges(mask, neck, normals, length, out[k_trunk:])
+    return out
+
+
+def _ray_values(
+    mask: np.ndarray, stations: np.ndarray, normals: np.ndarray, steps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mask values (K, 2 sides, S) along each station's normal rays, 0 outside the
+    frame, and whether each sample lies inside the frame."""
+    h, w = mask.shape
     pts = stations[:, None, None, :] + normals[None, :, None, :] * steps[None, None, :, None]
     xi = np.clip(np.rint(pts[..., 0]).astype(np.intp), 0, w - 1)
     yi = np.clip(np.rint(pts[..., 1]).astype(np.intp), 0, h - 1)
     inside_frame = (pts[..., 0] >= 0) & (pts[..., 0] < w) & (pts[..., 1] >= 0) & (pts[..., 1] < h)
-    vals = np.where(inside_frame, mask[yi, xi], 0.0)  # (K, 2, S)
+    return np.where(inside_frame, mask[yi, xi], 0.0), inside_frame
+
+
+def _neck_edges(
+    mask: np.ndarray, stations: np.ndarray, normals: np.ndarray, length: float, out: np.ndarray
+) -> None:
+    """The outermost inside→outside crossing of each whole ray (see `back_edges`)."""
+    steps = np.linspace(-_NECK_FRONT * length, _EDGE_SEARCH * length, _NECK_STEPS)
+    vals, inside_frame = _ray_values(mask, stations, normals, steps)
+    inside = vals >= _MASK_LEVEL
+    # a crossing between samples j-1 (inside) and j (outside), j = 1 … S-1
+    cross = inside[..., :-1] & ~inside[..., 1:] & inside_frame[..., 1:]
+    has = cross.any(axis=-1)
+    last = cross.shape[-1] - 1 - np.argmax(cross[..., ::-1], axis=-1)
+    # the ray must not end inside the body beyond that crossing (a search too short)
+    ends_in = inside[..., -1]
+    ok = has & ~ends_in
+    k_idx, s_idx = np.nonzero(ok)
+    j = last[k_idx, s_idx] + 1
+    v0, v1 = vals[k_idx, s_idx, j - 1], vals[k_idx, s_idx, j]
+    frac = np.clip((v0 - _MASK_LEVEL) / np.maximum(v0 - v1, 1e-6), 0.0, 1.0)
+    d = steps[j - 1] + frac * (steps[j] - steps[j - 1])
+    out[k_idx, s_idx] = stations[k_idx] + normals[s_idx] * d[:, None]
+
+
+def _trunk_edges(
+    mask: np.ndarray, stations: np.ndarray, normals: np.ndarray, length: float, out: np.ndarray
+) -> None:
+    """The first inside→outside crossing of each outward ray (see `back_edges`)."""
+    steps = np.linspace(0.0, _EDGE_SEARCH * length, _EDGE_STEPS)  # (S,)
+    vals, inside_frame = _ray_values(mask, stations, normals, steps)  # (K, 2, S)
     inside = vals >= _MASK_LEVEL
     below = ~inside
     first_out = np.argmax(below, axis=-1)  # first sample outside the body
@@ -197,4 +248,3 @@ def back_edges(mask: np.ndarray, image: np.ndarray, visibility: np.ndarray) -> n
     frac = np.clip((v0 - _MASK_LEVEL) / np.maximum(v0 - v1, 1e-6), 0.0, 1.0)
     d = steps[j - 1] + frac * (steps[j] - steps[j - 1])
     out[k_idx, s_idx] = stations[k_idx] + normals[s_idx] * d[:, None]
-    return out
