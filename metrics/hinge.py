@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from metrics.angles import Angles
+from metrics.clean import torso_length
 from metrics.evidence import (
     close_call,
     evidence,
@@ -82,6 +83,10 @@ class HingeParams:
     closing_deg_s: float = 5.0
     rise_knee_open_deg: float = 10.0
     rise_hip_fraction: float = 0.1
+    # ... and only when the hips travel at least this share of the torso's length from
+    # their lowest point to lockout: in a hinge whose hips hardly move up and down (a
+    # Romanian deadlift, a good morning) a tenth of the travel is pixel noise.
+    rise_min_travel_torso: float = 0.15
     # The trunk's running median for it, against landmark glitches: over this long, and
     # over at least this many frames, so that a two-frame glitch in a fast lockout is
     # not read as a tip at the 15 fps uploads are analysed at.
@@ -152,10 +157,16 @@ def analyze_hinge(
     shape = spine_shape(track, angles, neutral=profile.neutral, params=spine_params)
     bottom_zone = np.array([z == "bottom" for z in zones], bool)
     judge = view.judgeable
-    hip_y = track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1]
     trunk_smooth = running_median(
         angles.trunk, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
     )
+    hip_y = running_median(
+        track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1].astype(float),
+        angles.t,
+        params.trunk_smooth_s,
+        min_samples=params.trunk_smooth_min_frames,
+    )
+    torso_px = torso_length(track.image[..., :2])
     knee_smooth = running_median(
         angles.knee, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
     )
@@ -169,7 +180,7 @@ def analyze_hinge(
             "spine_extension": _extension(seg, shape, nxt, angles.t, params),
             "knee_dominant": _knee_dominance(seg, angles, bottom_zone, params),
             "hips_rise_early": _hips_rise(
-                seg, angles, hip_y, trunk_smooth, params, knee=knee_smooth
+                seg, angles, hip_y, trunk_smooth, params, knee=knee_smooth, torso_px=torso_px
             ),
         }
         rep_flags, not_judged, near = _judge_rep(seg, measures, judge, track, angles, thresholds)
@@ -562,6 +573,7 @@ def _hips_rise(
     params: HingeParams,
     *,
     knee: np.ndarray | None = None,
+    torso_px: float = math.nan,
 ) -> RepMeasure | None:
     """How far the trunk tips forward once the hips start to rise (deg).
 
@@ -590,7 +602,8 @@ def _hips_rise(
     knee = angles.knee if knee is None else knee
     knee_at_low, low_y = knee[k], hip_y[k]
     travel = low_y - hip_y[seg.end_i]  # how far the hips rise to lockout (px)
-    risen = params.rise_hip_fraction * travel if travel > 0 else math.inf
+    enough = travel > 0 and not (travel < params.rise_min_travel_torso * torso_px)
+    risen = params.rise_hip_fraction * travel if enough else math.inf
 
     def still_descending(i: int) -> bool:
         closing = hip[i + 1] < hip[i] - params.closing_deg_s * (t[i + 1] - t[i])

@@ -82,7 +82,8 @@ def test_each_source_is_scored_with_thresholds_chosen_without_it(tmp_path: Path)
     ext = by[("yfgd_good_02", "spine_extension")]
     assert ext.threshold == pytest.approx(10.0) and ext.raised
     assert ext.score is not None and ext.margin == pytest.approx(ext.score - 10.0)
-    assert ext.margin is not None and ext.margin > 10.0
+    # clear of the 4-degree borderline band (the lean held 0.3 s, not one frame's peak)
+    assert ext.margin is not None and ext.margin > 5.0
     flex = by[("0016r_1", "spine_flexion")]
     assert flex.raised and flex.margin is not None and flex.margin > 5.0
     flat = by[("0016c_1", "spine_flexion")]

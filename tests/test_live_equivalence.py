@@ -187,7 +187,16 @@ def test_live_session_on_a_clip_matches_the_upload(tmp_path: Path, shared_data: 
     assert len(live_reps) == len(up_reps) == 3
     for live, up in zip(live_reps, up_reps, strict=True):
         assert abs(live.end_s - up.end_s) <= 0.2
-    assert _rep_flags(flags) == _rep_flags(upload.report.flags)
+    # Live judges each rep on the frames so far (its standing neutral from fewer frames),
+    # so a rep the upload calls borderline may pass live; nothing else may differ.
+    live_set, up_set = _rep_flags(flags), _rep_flags(upload.report.flags)
+    borderline = {
+        (f.code, f.rep)
+        for f in upload.report.flags
+        if f.evidence is not None and f.evidence.get("call") == "borderline"
+    }
+    assert live_set <= up_set and up_set - live_set <= borderline, (live_set, up_set)
+    assert len(live_set) >= 2
     assert {f.code for f in flags} == {"spine_flexion"}
     # The live path saw the very poses the upload saw.
     up_track = upload.analysis.track
