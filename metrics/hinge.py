@@ -160,12 +160,7 @@ def analyze_hinge(
     trunk_smooth = running_median(
         angles.trunk, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
     )
-    hip_y = running_median(
-        track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1].astype(float),
-        angles.t,
-        params.trunk_smooth_s,
-        min_samples=params.trunk_smooth_min_frames,
-    )
+    hip_y = track.image[:, SIDE_PARTS["hip"][0 if angles.side == "left" else 1], 1]
     torso_px = torso_length(track.image[..., :2])
     knee_smooth = running_median(
         angles.knee, angles.t, params.trunk_smooth_s, min_samples=params.trunk_smooth_min_frames
