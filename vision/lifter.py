@@ -27,6 +27,10 @@ from vision.pose import PersonPose
 # where the trail was last seen (plus a margin that grows with the time since).
 _LINK_DISTANCE = 0.6
 _LINK_GROWTH_PER_S = 1.0
+# ...and when its torso length is within this factor of the trail's (its last pose's or its
+# recent median): no body grows or shrinks 2.5-fold between analysed frames, but a fit of
+# the plates or the legs alone does, and would pull the trail away from the lifter.
+_LINK_SIZE_FACTOR = 2.5
 _TRAIL_TIMEOUT_S = 1.0
 # Two detections closer than this (in torso lengths) are one person found twice.
 _DUPLICATE_DISTANCE = 0.25
@@ -109,7 +113,7 @@ class LifterTracker:
             allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * since
             for pi, person in enumerate(people):
                 d = torso_distance(person, trail.last, size)
-                if np.isfinite(d) and d <= allowed:
+                if np.isfinite(d) and d <= allowed and _similar_size(person, trail):
                     # A trail seen a moment ago beats one last seen a while back.
                     pairs.append((d + _LINK_GROWTH_PER_S * since, ti, pi))
         used_t: set[int] = set()
@@ -191,6 +195,16 @@ class LifterTracker:
                 contour = p.edges[:, side, :]
             rows.append((t, p.image, p.world, p.visibility, contour, others))
         return PoseTrack.from_rows(rows, width, height, with_contour=True)
+
+
+def _similar_size(person: PersonPose, trail: _Trail) -> bool:
+    """Whether `person`'s torso length could be the trail's body a moment later."""
+    own = person.torso_size
+    for ref in (trail.last.torso_size, trail.size):
+        ratio = own / ref if np.isfinite(ref) and ref > 0 else np.nan
+        if 1.0 / _LINK_SIZE_FACTOR <= ratio <= _LINK_SIZE_FACTOR:
+            return True
+    return False
 
 
 def _trail_score(trail: _Trail) -> float:
