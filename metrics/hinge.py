@@ -232,6 +232,17 @@ def analyze_hinge(
 
 
 NOT_SIDE_ON = "the camera was not side-on enough to see the back's shape"
+LOCKOUT_ARRIVAL_UNSEEN = "the lockout was not seen clearly: the lifter was lost on the way up"
+
+
+def _arrival_unseen(seg: RepSegment, angles: Angles, params: HingeParams = DEFAULT_PARAMS) -> bool:
+    """Whether the lifter was lost for longer than a held lean (`lean_hold_s`) just before
+    the rep reached the top: the top is then placed at the first frame found again, and a
+    lean-back at the arrival would have gone unseen."""
+    seen = np.nonzero(np.isfinite(angles.trunk[: seg.end_i]))[0]
+    if seen.size == 0:
+        return True
+    return bool(angles.t[seg.end_i] - angles.t[seen[-1]] > params.lean_hold_s)
 
 
 def _judge_rep(
@@ -267,6 +278,12 @@ def _judge_rep(
             measures[code] = None
             continue
         flag = _flag(code, m, seg, thresholds, angles.t)
+        if flag is None and code == "spine_extension" and _arrival_unseen(seg, angles):
+            # a pass needs the lockout seen: lost on the way up, the lean may have come
+            # and gone unseen, and the frames after it would pass whatever happened
+            not_judged.append({"check": code, "reason": LOCKOUT_ARRIVAL_UNSEEN})
+            measures[code] = None
+            continue
         if flag is None:
             if near_pass(m.value, th.mild, th.unit):
                 near.append(close_call(code, m.value, th.mild, th.unit))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from metrics.analysis import TrackAnalysis, analyze_track, build_report
+from metrics.hinge import LOCKOUT_ARRIVAL_UNSEEN
 from metrics.profile import ClientProfile
 from metrics.report import Flag, ModelInfo, SourceInfo, validate_report_dict
 from metrics.track import PoseTrack
@@ -257,3 +258,42 @@ def test_a_lean_back_counts_only_as_far_as_it_is_held() -> None:
     # a lockout seen on fewer frames than the hold is read whole
     value, _ = _held(np.array([12.0, 15.0]), np.arange(2), t[:2], 0.3)
     assert value == pytest.approx(12.0)
+
+
+def _lost(track: PoseTrack, t0: float, t1: float) -> PoseTrack:
+    """`track` with the lifter lost (NaN) from `t0` to `t1` seconds."""
+    from dataclasses import replace
+
+    gone = (track.t >= t0) & (track.t <= t1)
+    image, world, vis = track.image.copy(), track.world.copy(), track.visibility.copy()
+    image[gone], world[gone], vis[gone] = np.nan, np.nan, np.nan
+    contour = None if track.back_contour is None else track.back_contour.copy()
+    if contour is not None:
+        contour[gone] = np.nan
+    return replace(track, image=image, world=world, visibility=vis, back_contour=contour)
+
+
+@pytest.mark.parametrize("gap_s", [0.5, 1.0])
+def test_a_lockout_reached_while_the_lifter_was_lost_is_not_passed(gap_s: float) -> None:
+    """small480 yfgd_good_01: lost from half-way up until after the lean-back; the top
+    was placed on the first frame found again and the lean read 0 (a silent pass)."""
+    phases = rep_phases(1, lead_s=1.0, down_s=1.0, bottom_s=0.3, up_s=0.8, top_s=1.2)
+    top = 1.0 + 1.0 + 0.3 + 0.8  # when the rep reaches the top
+    track = _lost(hinge_set(phases), top - gap_s + 0.2, top + 0.2)
+    a = _run(track)
+    (rep,) = a.result.reps
+    assert {"check": "spine_extension", "reason": LOCKOUT_ARRIVAL_UNSEEN} in rep.not_judged
+    assert rep.metrics["spine_extension_deg"] is None
+    assert _flags(a, "spine_extension") == []
+
+
+def test_a_lean_seen_after_the_gap_is_still_flagged_and_a_short_gap_still_passes() -> None:
+    phases = rep_phases(1, lead_s=1.0, down_s=1.0, bottom_s=0.3, up_s=0.8, top_s=1.2)
+    top = 1.0 + 1.0 + 0.3 + 0.8
+    leaning = _run(_lost(hinge_set(phases, lean_back_deg=25.0), top - 0.6, top + 0.05))
+    assert [f.rep for f in _flags(leaning, "spine_extension")] == [1]
+    # one lost frame on the way up (30 fps) is not a lockout unseen
+    flat = _run(_lost(hinge_set(phases), top - 0.2, top - 0.18))
+    (rep,) = flat.result.reps
+    assert not any(n["check"] == "spine_extension" for n in rep.not_judged)
+    assert rep.metrics["spine_extension_deg"] is not None
