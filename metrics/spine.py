@@ -340,8 +340,11 @@ def _still_standing(angles: Angles, params: SpineParams) -> np.ndarray:
     if n < 2:
         return np.zeros(n, bool)
     trunk = np.asarray(angles.trunk, np.float64)
+    # the turning rate of the trunk's running median: landmark jitter on a small or
+    # strongly compressed lifter reads tens of deg/s frame to frame on a still body
+    smooth = running_median(trunk, angles.t, params.smooth_s)
     with np.errstate(invalid="ignore"):
-        rate = np.abs(np.gradient(trunk, angles.t))
+        rate = np.abs(np.gradient(smooth, angles.t))
         return np.asarray(
             (np.abs(trunk) <= params.standing_fold_trunk_max_deg)
             & (angles.hip >= params.standing_hip_min_deg)

@@ -337,3 +337,24 @@ def test_where_the_back_bends_on_tracks_with_the_neck() -> None:
     regions = [r.flexion_region for r in real.result.reps]
     assert regions.count("upper back/neck") >= 7
     assert "low back" not in regions
+
+
+def test_still_standing_frames_survive_landmark_jitter() -> None:
+    """A lifter standing still whose trunk reads 3° of noise frame to frame (a small,
+    strongly compressed lifter: tens of deg/s of apparent turning at 15 fps) still gives standing
+    frames for the neutral; a real swing through upright at 150 deg/s does not."""
+    from metrics.angles import Angles
+    from metrics.spine import DEFAULT_PARAMS, _still_standing
+
+    n = 30
+    t = np.arange(n) / 15.0
+    jitter = np.random.default_rng(1).normal(0.0, 3.0, n)
+    swing = 150.0 * (t - t.mean())
+    hip = np.full(n, 175.0)
+
+    def angles(trunk: np.ndarray) -> Angles:
+        z = np.zeros(n)
+        return Angles(t, trunk, hip, z + 175.0, z, z, z, z, "left", "left")
+
+    assert _still_standing(angles(jitter), DEFAULT_PARAMS).sum() >= n - 4
+    assert not _still_standing(angles(swing), DEFAULT_PARAMS)[np.abs(swing) < 20].any()
