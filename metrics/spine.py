@@ -199,14 +199,9 @@ def outline_angles(
     In the body frame a spine that folds forward turns clockwise from hip to head, so
     both are positive for flexion.
     """
-    contour = np.asarray(contour, np.float64)
-    ear = np.asarray(ear, np.float64)
-    lo = slice(params.lower[0], params.lower[1] + 1)
-    up = slice(params.upper[0], params.upper[1] + 1)
-    a_low = directions(contour[:, lo], params.min_points)
-    a_up = directions(contour[:, up], params.min_points)
-    head = ear - contour[:, params.upper_station]
-    a_head = np.degrees(np.arctan2(head[:, 1], head[:, 0]))
+    a_low, a_up, a_head = _line_directions(
+        contour, ear, params.lower, params.upper, params.upper_station, params.min_points
+    )
     return _wrap(a_low - a_head), _wrap(a_low - a_up)
 
 
@@ -225,15 +220,28 @@ def fold_angles(
     are positive for flexion, and ``back + head`` is the whole fold from the low back to
     the head.
     """
+    a_low, a_upper, a_head = _line_directions(
+        contour, ear, params.lower, params.back_upper, params.head_station, params.min_points
+    )
+    return _wrap(a_low - a_upper), _wrap(a_upper - a_head)
+
+
+def _line_directions(
+    contour: np.ndarray,
+    ear: np.ndarray,
+    low: tuple[int, int],
+    high: tuple[int, int],
+    head_from: int,
+    min_points: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(T,) directions (deg) of the lines fitted to the outline stations `low` and `high`
+    (inclusive ranges) and of the line from station `head_from` to the ear."""
     contour = np.asarray(contour, np.float64)
     ear = np.asarray(ear, np.float64)
-    lo = slice(params.lower[0], params.lower[1] + 1)
-    up = slice(params.back_upper[0], params.back_upper[1] + 1)
-    a_low = directions(contour[:, lo], params.min_points)
-    a_upper = directions(contour[:, up], params.min_points)
-    head = ear - contour[:, params.head_station]
-    a_head = np.degrees(np.arctan2(head[:, 1], head[:, 0]))
-    return _wrap(a_low - a_upper), _wrap(a_upper - a_head)
+    a_low = directions(contour[:, low[0] : low[1] + 1], min_points)
+    a_high = directions(contour[:, high[0] : high[1] + 1], min_points)
+    head = ear - contour[:, head_from]
+    return a_low, a_high, np.degrees(np.arctan2(head[:, 1], head[:, 0]))
 
 
 def has_neck_stations(track: PoseTrack) -> bool:

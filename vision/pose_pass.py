@@ -134,23 +134,39 @@ def run_pose_pass(
         done = sum(r - s for r, (s, _) in zip(reached, spans, strict=True))
         return min(max(done / duration_s, 0.0), 1.0)
 
-    with ThreadPoolExecutor(len(spans), thread_name_prefix="pose") as pool:
-        futures = [pool.submit(work, k) for k in range(len(spans))]
+    tick = None if progress is None else (lambda: progress(share_done()))
+    run_spans(len(spans), work, stop, name="pose", tick=tick)
+    return [frame for span in found for frame in span]
+
+
+def run_spans(
+    n: int,
+    work: Callable[[int], None],
+    stop: threading.Event,
+    *,
+    name: str,
+    tick: Callable[[], None] | None = None,
+) -> None:
+    """Run `work(k)` for the `n` spans, each on its own thread, calling `tick` about four
+    times a second from this thread. At the first error `stop` is set (each `work` checks
+    it between frames), and once every span has stopped the earliest span's error is
+    raised: the one a coach would meet first in the video."""
+    with ThreadPoolExecutor(n, thread_name_prefix=name) as pool:
+        futures = [pool.submit(work, k) for k in range(n)]
         try:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
                 if any(f.exception() is not None for f in done):
                     break
-                if progress is not None:
-                    progress(share_done())
+                if tick is not None:
+                    tick()
         finally:
             stop.set()
     for future in futures:
         error = future.exception()
         if error is not None:
             raise error
-    return [frame for span in found for frame in span]
 
 
 def _stashed(

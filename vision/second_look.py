@@ -25,7 +25,6 @@ and how they were chosen are in docs/second-look.md.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
 from vision.lifter import LifterTracker
 from vision.pose import PersonPose, poses_from_result
-from vision.pose_pass import FramePoses, pose_workers, split_spans
+from vision.pose_pass import FramePoses, pose_workers, run_spans, split_spans
 
 # The lifter found on fewer analysed frames than this share: look again.
 MIN_FOUND_SHARE = 0.5
@@ -198,17 +197,7 @@ def crop_pose_pass(
         finally:
             frames.close()
 
-    with ThreadPoolExecutor(len(spans), thread_name_prefix="second-look") as pool:
-        futures = [pool.submit(work, k) for k in range(len(spans))]
-        try:
-            for future in futures:
-                future.exception()
-        finally:
-            stop.set()
-    for future in futures:
-        error = future.exception()
-        if error is not None:
-            raise error
+    run_spans(len(spans), work, stop, name="second-look")
     return [frame for span in found for frame in span]
 
 
