@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -275,7 +275,10 @@ def extract_track(
             "in good light, with the lifter filling at least a third of the frame."
         )
     facing = facing_direction(rough, choose_side(rough))
-    return tracker.lifter_track(width, height, facing=facing)
+    track = tracker.lifter_track(width, height, facing=facing)
+    if look is not None and look.tracker is not None and look.box is not None:
+        track = replace(track, crop=look.box)
+    return track
 
 
 def write_analysis(

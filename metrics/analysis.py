@@ -144,6 +144,12 @@ def _side_visibility(track: PoseTrack, side: str) -> np.ndarray:
     return out
 
 
+SECOND_LOOK_WARNING = (
+    "The lifter was small in the frame and was found by a second, closer look; "
+    "filming closer gives surer readings."
+)
+
+
 def _quality(track: PoseTrack, side: str) -> Quality:
     """How much of the clip the lifter was tracked in, and what a coach should know."""
     n = max(len(track), 1)
@@ -163,9 +169,12 @@ def _quality(track: PoseTrack, side: str) -> Quality:
             f"The lifter was tracked in only {tracked * 100:.0f}% of the frames; "
             "results for the rest are less certain."
         )
+    if track.crop is not None:
+        warnings.append(SECOND_LOOK_WARNING)
     if mean_vis < 0.6:
         warnings.append(
             "The near-side shoulder, hip, knee and ankle were often hard to see; "
             "better light and a clear side view help."
         )
-    return Quality(round(tracked, 3), round(mean_vis, 3), warnings)
+    crop = None if track.crop is None else list(track.crop)
+    return Quality(round(tracked, 3), round(mean_vis, 3), warnings, crop)

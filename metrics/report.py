@@ -53,6 +53,9 @@ class Quality:
     tracked_fraction: float
     mean_visibility: float
     warnings: list[str] = field(default_factory=list)
+    # [x0, y0, x1, y1]: the part of the frame the lifter was found in by a second, closer
+    # look (a far, small lifter; `PoseTrack.crop`), null when the whole frame was used
+    second_look_crop: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,10 @@ def validate_report_dict(d: dict[str, Any]) -> list[str]:
     need(q, "tracked_fraction", num, "quality")
     need(q, "mean_visibility", opt_num, "quality")
     need(q, "warnings", (list,), "quality")
+    if isinstance(q, dict) and q.get("second_look_crop") is not None:
+        crop = q["second_look_crop"]
+        if not (isinstance(crop, list) and len(crop) == 4 and all(type(v) is int for v in crop)):
+            problems.append("quality.second_look_crop is not [x0, y0, x1, y1]")
     for i, r in enumerate(need(d, "reps", (list,), "") or []):
         w = f"reps[{i}]"
         for k in ("start_s", "bottom_s", "end_s"):

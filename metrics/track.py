@@ -49,6 +49,9 @@ class PoseTrack:
         shoulder, as tracks had before the neck stations) is padded with NaN.
     others : (T,) int16
         How many other people were detected in each frame.
+    crop : (x0, y0, x1, y1) or None
+        The part of the frame (pixels) the lifter was found in by a second, closer look
+        (`vision.second_look`: a far, small lifter); None when the whole frame was used.
     """
 
     t: np.ndarray
@@ -59,6 +62,7 @@ class PoseTrack:
     height: int
     back_contour: np.ndarray | None = None
     others: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    crop: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.t)
@@ -146,6 +150,8 @@ class PoseTrack:
             # stations still loads the file; the neck stations under a key of their own
             arrays["back_contour"] = self.back_contour[:, :TRUNK_STATIONS]
             arrays["back_contour_neck"] = self.back_contour[:, TRUNK_STATIONS:]
+        if self.crop is not None:
+            arrays["crop"] = np.array(self.crop, np.int32)
         with open(path, "wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
@@ -171,7 +177,13 @@ class PoseTrack:
                 height=h,
                 back_contour=contour,
                 others=z["others"].astype(np.int16),
+                crop=_box(z["crop"]) if "crop" in z.files else None,
             )
+
+
+def _box(a: np.ndarray) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (int(v) for v in a)
+    return x0, y0, x1, y1
 
 
 def _full_contour(contour: np.ndarray) -> np.ndarray:

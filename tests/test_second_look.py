@@ -8,13 +8,16 @@ with real MediaPipe on a labelled clip shrunk into a large empty frame (the `far
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from metrics.analysis import SECOND_LOOK_WARNING
 from metrics.errors import AnalysisError
 from metrics.landmarks import Landmark
+from metrics.track import PoseTrack
 from tests.stickfigure import make_track
 from vision.pose import PersonPose
 from vision.second_look import (
@@ -172,6 +175,14 @@ def test_with_the_second_look_the_far_lifter_gets_the_clips_verdict(
     hips = track.image[track.found][:, Landmark.LEFT_HIP, :2]
     assert np.nanmedian(hips[:, 0]) == pytest.approx(1340, abs=80)
     assert np.nanmedian(hips[:, 1]) == pytest.approx(790, abs=80)
+    # The report says the lifter was found by a closer look, and where.
+    assert report.quality.second_look_crop is not None
+    x0, y0, x1, y1 = report.quality.second_look_crop
+    assert x0 <= 1340 <= x1 and y0 <= 790 <= y1
+    assert SECOND_LOOK_WARNING in report.quality.warnings
+    saved = json.loads(result.report_path.read_text(encoding="utf-8"))
+    assert saved["quality"]["second_look_crop"] == [x0, y0, x1, y1]
+    assert PoseTrack.load(result.track_path).crop == (x0, y0, x1, y1)
 
 
 @pytest.mark.clips
