@@ -430,35 +430,54 @@ def far_hip(track: PoseTrack, angles: Angles) -> np.ndarray:
     return angle_from_spec(track, spec, side=other, facing=angles.facing)
 
 
-_HEAD = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+_HEAD = [
+    int(getattr(Landmark, name.upper()))
+    for name in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+]
+_SHOULDERS = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
+_HIPS = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
+
+
+def head_top_px(image: np.ndarray) -> np.ndarray:
+    """How far below the frame's top edge the head is, in pixels, per frame: `image` is
+    one frame's landmarks (33, 2+) or many (..., 33, 2+); the result has the leading
+    shape (a 0-d array for one frame). NaN where neither head nor shoulders were placed.
+
+    The head is the highest of the nose, eyes and ears placed in that frame (a head cut
+    off by the frame's edge is still placed by the pose model, above it), else the
+    higher shoulder.
+    """
+    image = np.asarray(image)
+    ys = image[..., _HEAD, 1].astype(np.float64)
+    sh = image[..., _SHOULDERS, 1].astype(np.float64)
+    some = np.isfinite(ys).any(axis=-1)
+    fall = ~some & np.isfinite(sh).any(axis=-1)
+    top = np.full(some.shape, np.nan)
+    top[some] = np.nanmin(ys[some], axis=-1)
+    top[fall] = np.nanmin(sh[fall], axis=-1)
+    return top
+
+
+def torso_lengths_px(image: np.ndarray) -> np.ndarray:
+    """Shoulder-to-hip distance of each body side, in pixels, per frame: (..., 2) for
+    landmarks (..., 33, 2+), in the landmarks' own precision; NaN where unknown."""
+    image = np.asarray(image)
+    return np.linalg.norm(image[..., _SHOULDERS, :2] - image[..., _HIPS, :2], axis=-1)
 
 
 def head_room(track: PoseTrack) -> np.ndarray:
     """(T,) how far below the frame's top edge the head is, in torso lengths (negative
     above it; NaN where neither head nor shoulders were placed).
 
-    The head is the highest of the nose, eyes and ears placed in that frame (a head cut
-    off by the frame's edge is still placed by the pose model, above it), else the
-    higher shoulder; a torso length is the clip's median shoulder-to-hip distance
-    (either side) in pixels.
+    The head as `head_top_px`; a torso length is the clip's median shoulder-to-hip
+    distance (either side, `torso_lengths_px`) in pixels. The live path divides the same
+    head by the median of the set so far (`metrics.live`).
     """
-    img = track.image
-    head = [int(getattr(Landmark, name.upper())) for name in _HEAD]
-    shoulders = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
-    hips = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
-    torso = np.linalg.norm(img[:, shoulders, :2] - img[:, hips, :2], axis=-1).ravel()
+    torso = torso_lengths_px(track.image).ravel()
     torso = torso[np.isfinite(torso) & (torso > 0)]
-    n = len(track)
     if torso.size == 0:
-        return np.full(n, np.nan)
-    ys = img[:, head, 1].astype(np.float64)
-    top = np.full(n, np.nan)
-    some = np.isfinite(ys).any(axis=1)
-    top[some] = np.nanmin(ys[some], axis=1)
-    sh = img[:, shoulders, 1].astype(np.float64)
-    fall = ~some & np.isfinite(sh).any(axis=1)
-    top[fall] = np.nanmin(sh[fall], axis=1)
-    return top / float(np.median(torso))
+        return np.full(len(track), np.nan)
+    return head_top_px(track.image) / float(np.median(torso))
 
 
 def rep_rows(

@@ -23,9 +23,11 @@ from metrics.reps import (
     classify_zone,
     far_hip,
     head_room,
+    head_top_px,
     rep_columns,
     rep_rows,
     segment_reps,
+    torso_lengths_px,
 )
 from metrics.track import PoseTrack
 from metrics.view import classify_view
@@ -239,6 +241,25 @@ def test_head_room_is_in_torso_lengths_below_the_top_edge() -> None:
     assert head_room(replace(cleaned, image=no_head)) == pytest.approx(shoulders, rel=0.05)
     nothing = np.full_like(img, np.nan)
     assert np.isnan(head_room(replace(cleaned, image=nothing))).all()
+
+
+def test_head_room_is_unchanged_on_a_real_track() -> None:
+    """`head_room` on a saved real track (the head within 0.12 torso lengths of the top,
+    42 frames without the lifter) is what it was before its per-frame parts
+    (`head_top_px`, `torso_lengths_px`) were shared with the live path: the values were
+    saved from that implementation, with and without the head on every third frame."""
+    track = _load("yfgd_bad_05")
+    saved = np.load(Path(__file__).resolve().parent / "data" / "head_room" / "yfgd_bad_05.npz")
+    np.testing.assert_array_equal(head_room(track), saved["room"])
+    no_head = track.image.copy()
+    no_head[::3, :11] = np.nan  # the shoulders stand in
+    np.testing.assert_array_equal(head_room(replace(track, image=no_head)), saved["room_no_head"])
+    # one frame at a time, as the live path reads it, gives the same head
+    assert head_top_px(track.image[0]).shape == ()
+    tops = np.array([head_top_px(frame) for frame in track.image])
+    np.testing.assert_array_equal(tops, head_top_px(track.image))
+    torsos = np.array([torso_lengths_px(frame) for frame in track.image])
+    np.testing.assert_array_equal(torsos, torso_lengths_px(track.image))
 
 
 def test_a_lifter_first_seen_standing_after_a_long_wait() -> None:
