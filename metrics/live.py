@@ -47,6 +47,7 @@ from metrics.live_gate import LiveGate, readout_in_range
 from metrics.live_rules import make_monitor
 from metrics.profile import ClientProfile
 from metrics.report import Flag, ViewInfo
+from metrics.reps import torso_lengths_px
 from metrics.thresholds import Thresholds, thresholds_for
 from metrics.track import BACK_STATIONS, PoseTrack
 from metrics.view import classify_view
@@ -77,6 +78,8 @@ DECISIONS_TO_SWITCH = 2
 # Leg length (for hip and shoulder height) is the median over the set so far, as an upload
 # takes the whole clip's: a scale that drifted with a recent window made the shoulders'
 # drop (the rep counter's measure away from side-on) read differently from the upload's.
+# Torso length, which scales the head's room below the frame's top edge (the rep counter's
+# test for a lockout risen out of the frame, metrics.reps.head_room), is kept the same way.
 # A recording longer than this keeps only its most recent part (about 45 MB of landmarks).
 MAX_RECORD_S = 20 * 60.0
 
@@ -163,6 +166,7 @@ class LiveAnalyzer:
         )
         self._recent: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self._legs: list[float] = []  # sorted leg lengths (px) of the set so far
+        self._torsos: list[float] = []  # sorted torso lengths (px, both sides) so far
         self.side: Side | None = None
         self.facing: Side | None = None
         self.view: ViewInfo | None = None
@@ -266,7 +270,10 @@ class LiveAnalyzer:
         self._decide_facing(t)
         assert self.side is not None and self.facing is not None
         leg = self._leg_median(t, image)
-        angles = frame_angles(image, vis, side=self.side, facing=self.facing, leg_px=leg)
+        torso = self._torso_median(image)
+        angles = frame_angles(
+            image, vis, side=self.side, facing=self.facing, leg_px=leg, torso_px=torso
+        )
         back = None
         if sample.edges is not None:
             back = np.asarray(sample.edges)[:, 0 if self.facing == "right" else 1, :]
@@ -398,9 +405,20 @@ class LiveAnalyzer:
         leg = leg_length_px(image, self.side)
         if np.isfinite(leg) and leg > 0:
             bisect.insort(self._legs, leg)
-        n = len(self._legs)
-        if not n:
-            return math.nan
-        return float(
-            self._legs[n // 2] if n % 2 else (self._legs[n // 2 - 1] + self._legs[n // 2]) / 2
-        )
+        return _sorted_median(self._legs)
+
+    def _torso_median(self, image: np.ndarray) -> float:
+        """The median torso length (px, either side) of the set so far: the causal form of
+        the clip's median that `metrics.reps.head_room` divides the head's room by."""
+        for torso in torso_lengths_px(image):
+            if np.isfinite(torso) and torso > 0:
+                bisect.insort(self._torsos, float(torso))
+        return _sorted_median(self._torsos)
+
+
+def _sorted_median(values: list[float]) -> float:
+    """The median of an already sorted list (NaN if empty)."""
+    n = len(values)
+    if not n:
+        return math.nan
+    return float(values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)

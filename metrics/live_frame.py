@@ -18,6 +18,7 @@ from metrics.angles import ANGLE_SPECS, Side, angle_from_spec, compute_angles
 from metrics.landmarks import N_LANDMARKS, SIDE_PARTS
 from metrics.profile import ClientProfile
 from metrics.report import Flag, ViewInfo
+from metrics.reps import head_top_px, torso_lengths_px
 from metrics.thresholds import Thresholds
 from metrics.track import PoseTrack
 
@@ -55,6 +56,9 @@ class FrameAngles:
     hip_height: float = math.nan
     shoulder_height: float = math.nan
     hip_far: float = math.nan  # hip angle of the side away from the camera
+    # how far below the frame's top edge the head is, in torso lengths (metrics.reps
+    # .head_room; the rep counter's test for a lockout risen out of the frame)
+    head_room: float = math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,11 +128,14 @@ def frame_angles(
     side: Side,
     facing: Side,
     leg_px: float | None = None,
+    torso_px: float | None = None,
 ) -> FrameAngles:
     """Angles of one frame's (already gated and smoothed) landmarks, by `compute_angles`.
 
     `leg_px` is the leg length that scales hip and shoulder height (the upload path uses
-    the clip's median); None uses this frame's own.
+    the clip's median); None uses this frame's own. `torso_px` is the torso length that
+    scales the head's room below the frame's top edge (`metrics.reps.head_room`, which
+    uses the clip's median); None uses this frame's own (the median of its two sides).
     """
     one = PoseTrack(
         t=np.zeros(1),
@@ -154,4 +161,16 @@ def frame_angles(
         hip_height=float(a.hip_height[0]) * scale,
         shoulder_height=float(a.shoulder_height[0]) * scale,
         hip_far=float(hip_far[0]),
+        head_room=_head_room(image, torso_px),
     )
+
+
+def _head_room(image: np.ndarray, torso_px: float | None) -> float:
+    """The head's room below the frame's top edge in torso lengths (NaN unknown)."""
+    if torso_px is None:
+        own = torso_lengths_px(image)
+        own = own[np.isfinite(own) & (own > 0)]
+        torso_px = float(np.median(own)) if own.size else math.nan
+    if not (np.isfinite(torso_px) and torso_px > 0):
+        return math.nan
+    return float(head_top_px(image)) / torso_px

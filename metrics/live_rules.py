@@ -107,7 +107,8 @@ class HingeMonitor:
         if frame.view is not None:  # the upload's settings for the view seen so far
             self.counter.params = rep_params_for(frame.view, self.rep_params)
         # `FrameAngles` has every field the counter reads (trunk, hip, knee, the far hip,
-        # shoulder height), computed as `metrics.reps.rep_rows` takes them from a track.
+        # shoulder height, head room), computed as `metrics.reps.rep_rows` takes them from
+        # a track (leg and torso lengths: the medians of the set so far).
         done = self.counter.update(frame.t, frame.angles)
         if done is not None:
             self._due.append((done.end_s + self.lockout_window_s + 0.1, done.index))

@@ -214,17 +214,22 @@ def hinge_set(
     seed: int = 0,
     neck: bool = False,
     hump: float = 0.0,
+    hip_px: tuple[float, float] = (800.0, 800.0),
 ) -> PoseTrack:
     """A stick-figure hinge set with a back outline (see the module notes).
 
     The head folds by `fold_deg` (negative: lifted) and the outline humps by `hump`
-    wherever the depth is past `fold_from_depth`; `neck` as in `add_back`.
+    wherever the depth is past `fold_from_depth`; `neck` as in `add_back`. `hip_px` is
+    where the first frame's hips are in the 1600 px square frame (standing, the head is
+    about 335 px above them, the torso 250 px long).
     """
     t, p = depth_profile(phases, fps)
     poses = angles_from_depth(p, pose, lean_back_deg=lean_back_deg)
     if rise_tip_deg:
         poses = hips_first(poses, rise_progress(phases, fps), pose, rise_tip_deg)
-    track = make_track(poses, facing=facing, t=t, yaw_deg=yaw_deg, noise_px=noise_px, seed=seed)
+    track = make_track(
+        poses, facing=facing, t=t, yaw_deg=yaw_deg, noise_px=noise_px, seed=seed, hip_px=hip_px
+    )
     track = feet_on_the_floor(track)
     folds = np.where(p >= fold_from_depth, fold_deg, 0.0)
     humps = np.where(p >= fold_from_depth, hump, 0.0)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from metrics.analysis import analyze_track
 from metrics.angles import compute_angles
+from metrics.clean import clean_track
+from metrics.hinge import rep_params_for
 from metrics.live import (
     FrameAngles,
     LiveAnalyzer,
@@ -19,8 +22,11 @@ from metrics.live import (
     frame_angles,
 )
 from metrics.profile import ClientProfile
+from metrics.reps import far_hip, head_room, segment_reps
 from metrics.thresholds import Thresholds
 from metrics.track import BACK_STATIONS, PoseTrack
+from metrics.view import classify_view
+from tests.hingefigure import depth_profile, hinge_set, phase_times, rep_phases
 from tests.stickfigure import make_track, plank_pose
 
 
@@ -209,4 +215,73 @@ def test_plank_hold_is_timed_and_a_sag_gives_one_steady_cue() -> None:
 
 def test_frame_angles_default_is_unknown() -> None:
     a = FrameAngles()
-    assert all(math.isnan(getattr(a, n)) for n in ("trunk", "hip", "knee", "plank_line"))
+    assert all(
+        math.isnan(getattr(a, n)) for n in ("trunk", "hip", "knee", "plank_line", "head_room")
+    )
+
+
+# Hips 470 px down the 1600 px frame put the standing head 0.5 torso lengths below the
+# top edge (and 0.85 a third of the way up a rep); 800 px, 1.9 torso lengths.
+HEAD_AT_THE_TOP, HEAD_WELL_INSIDE = 470.0, 800.0
+
+
+@pytest.mark.parametrize(
+    ("hip_y", "lost_s", "seen"),
+    [
+        (HEAD_AT_THE_TOP, 0.25, False),  # rose out of the top: lockout not seen
+        (HEAD_WELL_INSIDE, 1.0, True),  # lost low in the frame: the rep stays open
+    ],
+)
+def test_live_lockout_out_of_view_agrees_with_the_upload(
+    hip_y: float, lost_s: float, seen: bool
+) -> None:
+    """The lifter is lost a third of the way up the second rep. The live counter reads
+    the head's room below the frame's top as the upload does (metrics.reps.head_room),
+    so both say whether the lockout went out of view."""
+    phases = rep_phases(2, set_down=True)
+    track = hinge_set(phases, hip_px=(800.0, hip_y))
+    up2 = [p for p in phase_times(phases) if p[0] == "up"][1]
+    t = track.t
+    lost = (t > up2[1] + 0.35) & (t < up2[1] + 0.35 + lost_s)
+    # upload: the counter over the whole cleaned track, as metrics.hinge runs it
+    cleaned = clean_track(track)
+    view = classify_view(cleaned)
+    angles = compute_angles(cleaned, facing=view.facing)
+    blind = angles
+    for name in ("trunk", "hip", "knee", "shoulder_height"):
+        blind = replace(blind, **{name: np.where(lost, np.nan, getattr(angles, name))})  # type: ignore[arg-type]
+    far = np.where(lost, np.nan, far_hip(cleaned, angles))
+    upload = segment_reps(blind, hip_far=far, room=head_room(cleaned), params=rep_params_for(view))
+    # live: nobody found on the lost frames
+    analyzer = LiveAnalyzer("hinge")
+    for s, gone in zip(_samples(track), lost, strict=True):
+        analyzer.update(PoseSample(s.t, size=s.size) if gone else s)
+    live = analyzer.monitor.counter.reps  # type: ignore[attr-defined]
+    assert [r.lockout_seen for r in upload] == [True, seen]
+    assert [r.lockout_seen for r in live] == [True, seen]
+    for lv, up in zip(live, upload, strict=True):
+        assert -0.001 <= lv.end_s - up.end_s <= 0.2  # the causal filter lags a frame or so
+    if not seen:
+        assert live[1].end_s == pytest.approx(up2[1] + 0.35, abs=0.05)  # last frame seen
+    else:
+        assert live[1].end_s == pytest.approx(up2[1] + 0.35 + lost_s, abs=0.1)  # found again
+
+
+@pytest.mark.parametrize("hip_y", [HEAD_AT_THE_TOP, HEAD_WELL_INSIDE])
+def test_frame_head_room_is_the_uploads_head_room(hip_y: float) -> None:
+    """Where the lifter holds still (the causal filter has caught up), a live frame's
+    head room is the upload's at that frame: the stick figure's torso keeps its length,
+    so the running median torso is the clip's."""
+    phases = rep_phases(3, bottom_s=1.0, top_s=1.0)
+    track = hinge_set(phases, hip_px=(800.0, hip_y), noise_px=1.5)
+    rec = _Recorder()
+    analyzer = LiveAnalyzer("hinge", monitor_factory=_recording(rec))
+    for s in _samples(track):
+        analyzer.update(s)
+    live = np.array([f.angles.head_room for f in rec.frames])
+    upload = head_room(clean_track(track))
+    t, depth = depth_profile(phases, 30.0)
+    still = np.array([ti >= 0.5 and np.ptp(depth[(t <= ti) & (t >= ti - 0.5)]) == 0 for ti in t])
+    assert still.sum() > 60  # the last half second of every hold
+    assert np.isfinite(live).all()
+    np.testing.assert_allclose(live[still], upload[still], rtol=0.02)
