@@ -242,7 +242,9 @@ def _arrival_unseen(seg: RepSegment, angles: Angles, params: HingeParams = DEFAU
     seen = np.nonzero(np.isfinite(angles.trunk[: seg.end_i]))[0]
     if seen.size == 0:
         return True
-    return bool(angles.t[seg.end_i] - angles.t[seen[-1]] > params.lean_hold_s)
+    step = float(np.median(np.diff(angles.t))) if len(angles.t) > 1 else 0.0
+    unseen_s = angles.t[seg.end_i] - angles.t[seen[-1]] - step  # between the frames seen
+    return bool(unseen_s > params.lean_hold_s)
 
 
 def _judge_rep(
