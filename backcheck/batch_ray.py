@@ -12,6 +12,7 @@ analysis. Imported only when Ray is used (`pip install "backcheck[scale]"`).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -55,18 +56,43 @@ def cluster_endpoint(address: str) -> tuple[str, int] | None:
 
 
 def check_reachable(address: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
-    """Raise ConnectionError at once when nothing accepts a connection at `address`."""
+    """Raise ConnectionError at once when nothing accepts a connection at `address`, or
+    when what does is not a Ray cluster (Ray's own join would wait on it for minutes)."""
     endpoint = cluster_endpoint(address)
     if endpoint is None:
         return
+    where = f"{endpoint[0]}:{endpoint[1]}"
     try:
-        with socket.create_connection(endpoint, timeout=timeout_s):
-            pass
+        with socket.create_connection(endpoint, timeout=timeout_s) as sock:
+            grpc = _speaks_grpc(sock, timeout_s)
     except OSError as err:
         reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
-        raise ConnectionError(
-            f"nothing answers at {endpoint[0]}:{endpoint[1]} ({reason.lower()})"
-        ) from err
+        raise ConnectionError(f"nothing answers at {where} ({reason.lower()})") from err
+    if not grpc and os.environ.get("RAY_USE_TLS", "0").lower() not in ("1", "true"):
+        raise ConnectionError(f"{where} answers, but it is not a Ray cluster (no gRPC reply)")
+
+
+# The client's HTTP/2 connection preface and an empty SETTINGS frame (RFC 9113, 3.4).
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_HTTP2_SETTINGS = 4
+
+
+def _speaks_grpc(sock: socket.socket, timeout_s: float) -> bool:
+    """Whether the server on `sock` answers an HTTP/2 preface with its SETTINGS frame, as
+    every gRPC server (Ray's GCS and its client server) must first; plain TCP or HTTP/1
+    answers otherwise or not at all."""
+    sock.settimeout(timeout_s)
+    try:
+        sock.sendall(_HTTP2_PREFACE)
+        head = b""
+        while len(head) < 9:  # a frame header: length (3), type (1), flags (1), stream (4)
+            chunk = sock.recv(9 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+    except OSError:  # a timeout included: nothing a gRPC server would do
+        return False
+    return head[3] == _HTTP2_SETTINGS
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,11 +51,72 @@ def test_a_closed_port_is_refused_at_once() -> None:
         check_reachable(f"127.0.0.1:{port}")
 
 
-def test_a_listening_port_passes() -> None:
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        check_reachable(f"127.0.0.1:{server.getsockname()[1]}")
+def _serve_once(reply: bytes | None) -> tuple[int, threading.Thread, socket.socket]:
+    """A local server that accepts one connection and sends `reply` (None: says nothing)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            if reply is not None:
+                conn.sendall(reply)
+            time.sleep(1.5)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return server.getsockname()[1], thread, server
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [None, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", b"SSH-2.0-OpenSSH_9\r\n"],
+)
+def test_a_port_that_answers_but_is_not_ray_is_refused(reply: bytes | None) -> None:
+    """Ray's own join waits minutes on such an address; backcheck says so at once."""
+    port, thread, server = _serve_once(reply)
+    started = time.monotonic()
+    with server, pytest.raises(ConnectionError, match=rf"127\.0\.0\.1:{port} answers, but"):
+        check_reachable(f"127.0.0.1:{port}", timeout_s=1.0)
+    assert time.monotonic() - started < 3.0
+    thread.join(timeout=5)
+
+
+def test_a_server_that_speaks_http2_passes() -> None:
+    settings = bytes([0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100])  # SETTINGS frame
+    port, thread, server = _serve_once(settings)
+    with server:
+        check_reachable(f"127.0.0.1:{port}", timeout_s=2.0)
+    thread.join(timeout=5)
+
+
+def test_a_real_ray_head_passes() -> None:
+    """`ray start --head` on a free port: its GCS answers the HTTP/2 preface."""
+    port = _closed_port()
+    temp = tempfile.mkdtemp(prefix="bc-ray-")  # short: Ray's socket paths have a limit
+    ray_cli = Path(sys.executable).parent / "ray"
+    head = subprocess.Popen(
+        [str(ray_cli), "start", "--head", "--block", f"--port={port}", "--num-cpus=1",
+         "--include-dashboard=false", "--disable-usage-stats",
+         f"--temp-dir={temp}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                check_reachable(f"127.0.0.1:{port}", timeout_s=2.0)
+                break
+            except ConnectionError:
+                assert head.poll() is None, "ray start --head exited"
+                assert time.monotonic() < deadline, "the Ray head never answered"
+                time.sleep(1.0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGTERM)
+        head.wait(timeout=60)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_batch_with_an_unreachable_cluster_says_so_in_one_line(tmp_path: Path) -> None:
