@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from backcheck.batch_index import BatchIndex, Row, summary_line
-from backcheck.batch_inputs import Job, track_jobs, video_jobs
+from backcheck.batch_inputs import HASHES_JSON, HashMemo, Job, track_jobs, video_jobs
 from models.registry import MODE_DEFAULTS
 
 # The index is rewritten at most this often during a run (the journal has every row).
@@ -283,13 +283,17 @@ def batch_command(args: argparse.Namespace) -> int:
     except ImportError:
         print('backcheck: batch needs Ray: pip install "backcheck[scale]"', file=sys.stderr)
         return 1
+    memo = HashMemo(args.out / HASHES_JSON)  # files unchanged since the last run: not re-read
     if args.from_tracks:
         if not args.from_tracks.is_dir():
             print(f"backcheck: {args.from_tracks} is not a folder", file=sys.stderr)
             return 1
-        jobs = track_jobs(args.from_tracks, exercise=args.exercise, profile=args.profile)
+        jobs = track_jobs(
+            args.from_tracks, exercise=args.exercise, profile=args.profile, memo=memo
+        )
     else:
-        jobs = video_jobs(args.inputs, exercise=args.exercise, profile=args.profile)
+        jobs = video_jobs(args.inputs, exercise=args.exercise, profile=args.profile, memo=memo)
+    memo.save()
     if not jobs:
         print("backcheck: no inputs found (videos: mp4, mov, m4v, webm, avi)", file=sys.stderr)
         return 1

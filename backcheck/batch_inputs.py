@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -80,12 +81,64 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+HASHES_JSON = "hashes.json"
+
+
+class HashMemo:
+    """SHA-256s remembered by (path, size, mtime, inode) in a JSON file, so a nightly batch
+    over a large clip store reads only the files that are new or changed since the last
+    run. A file rewritten in place keeps its inode but gets a new mtime (or size), so it is
+    read again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: dict[str, list[object]] = {}
+        self._changed = False
+        try:
+            loaded = json.loads(path.read_text("utf-8"))
+            if isinstance(loaded, dict):
+                self._seen = {k: v for k, v in loaded.items() if isinstance(v, list)}
+        except (OSError, ValueError):
+            pass  # none yet, or unreadable: every file is hashed again
+
+    def sha256(self, path: Path) -> str:
+        st = path.stat()
+        key = str(path.resolve())
+        stamp: list[object] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        known = self._seen.get(key)
+        if known is not None and known[:3] == stamp and isinstance(known[3], str):
+            return known[3]
+        digest = file_sha256(path)
+        self._seen[key] = [*stamp, digest]
+        self._changed = True
+        return digest
+
+    def save(self) -> None:
+        """Write the memo (atomically) when it learnt anything."""
+        if not self._changed:
+            return
+        from metrics.atomic import atomic_write
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self._seen, separators=(",", ":"))
+        atomic_write(self.path, lambda p: p.write_text(text, "utf-8"))
+        self._changed = False
+
+
+def _hash(path: Path, memo: HashMemo | None) -> str:
+    return memo.sha256(path) if memo is not None else file_sha256(path)
+
+
 def is_video_name(path: Path) -> bool:
     return path.suffix.lower().lstrip(".") in VIDEO_TYPES
 
 
 def video_jobs(
-    inputs: list[Path], *, exercise: str = "auto", profile: Path | None = None
+    inputs: list[Path],
+    *,
+    exercise: str = "auto",
+    profile: Path | None = None,
+    memo: HashMemo | None = None,
 ) -> list[Job]:
     """A job per video named by `inputs` (files, folders, CSV manifests), in order.
 
@@ -100,21 +153,27 @@ def video_jobs(
                 for p in item.rglob("*")
                 if p.is_file() and is_video_name(p) and not (p.parent / "report.json").exists()
             )
-            jobs += [_job(str(p), p, exercise=exercise, profile=profile) for p in found]
+            jobs += [_job(str(p), p, exercise=exercise, profile=profile, memo=memo) for p in found]
         elif item.suffix.lower() == ".csv" and item.is_file():
-            jobs += _manifest_jobs(item, exercise=exercise, profile=profile)
+            jobs += _manifest_jobs(item, exercise=exercise, profile=profile, memo=memo)
         else:
-            jobs.append(_job(str(item), item, exercise=exercise, profile=profile))
+            jobs.append(_job(str(item), item, exercise=exercise, profile=profile, memo=memo))
     return jobs
 
 
-def track_jobs(root: Path, *, exercise: str = "auto", profile: Path | None = None) -> list[Job]:
+def track_jobs(
+    root: Path,
+    *,
+    exercise: str = "auto",
+    profile: Path | None = None,
+    memo: HashMemo | None = None,
+) -> list[Job]:
     """A job per saved track under `root` (each report folder with a track.npz)."""
     jobs = []
     for track in sorted(root.rglob("track.npz")):
         folder = track.parent
         label = str(folder.relative_to(root)) if folder != root else folder.name
-        key = file_sha256(track)
+        key = _hash(track, memo)
         jobs.append(Job(label, folder, kind="track", exercise=exercise, profile=profile, key=key))
     return jobs
 
@@ -127,19 +186,22 @@ def _job(
     exercise: str = "auto",
     profile: Path | None = None,
     reason: str | None = None,
+    memo: HashMemo | None = None,
 ) -> Job:
     if reason is None and exercise not in EXERCISES:
         reason = f"unknown exercise {exercise!r}: use one of {', '.join(EXERCISES)}"
     key = None
     if reason is None and path.is_file():
         try:
-            key = file_sha256(path)
+            key = _hash(path, memo)
         except OSError:
             key = None
     return Job(label, path, "video", client, exercise, profile, key, reason)
 
 
-def _manifest_jobs(manifest: Path, *, exercise: str, profile: Path | None) -> list[Job]:
+def _manifest_jobs(
+    manifest: Path, *, exercise: str, profile: Path | None, memo: HashMemo | None = None
+) -> list[Job]:
     """Rows of a CSV manifest: path (required), client, exercise, profile."""
     with open(manifest, newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
@@ -167,6 +229,7 @@ def _manifest_jobs(manifest: Path, *, exercise: str, profile: Path | None) -> li
                 client=row.get("client", ""),
                 exercise=row.get("exercise", "") or exercise,
                 profile=prof,
+                memo=memo,
             )
         )
     return jobs

@@ -161,3 +161,42 @@ def test_a_saved_track_is_rescored_to_the_report_it_came_from(tmp_path: Path) ->
 
     with pytest.raises(AnalysisError, match="saved analysis cannot be read"):
         rescore_folder(archive / "0016k_1", tmp_path / "x")
+
+
+def test_hashes_are_remembered_until_the_file_changes(tmp_path: Path) -> None:
+    """A nightly batch over a clip store reads only new or changed files: the memo keys a
+    file's SHA-256 by its path, size, mtime and inode, and is kept in the output folder."""
+    import hashlib
+    import os
+
+    from backcheck.batch_inputs import HASHES_JSON, HashMemo
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    a, b = clips / "a.mp4", clips / "b.mp4"
+    a.write_bytes(b"first bytes")
+    b.write_bytes(b"other bytes!")
+    out = tmp_path / "out"
+    memo = HashMemo(out / HASHES_JSON)
+    first = {j.input: j.key for j in video_jobs([clips], memo=memo)}
+    assert first[str(a)] == hashlib.sha256(b"first bytes").hexdigest()
+    memo.save()
+    assert (out / HASHES_JSON).is_file()
+
+    # Same size, same mtime, same inode: taken from the memo, not read (the stale hash
+    # proves it); a new mtime makes it read again.
+    stamp = a.stat()
+    a.write_bytes(b"FIRST BYTES")
+    os.utime(a, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    again = HashMemo(out / HASHES_JSON)
+    assert again.sha256(a) == first[str(a)]
+    os.utime(a, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+    assert again.sha256(a) == hashlib.sha256(b"FIRST BYTES").hexdigest()
+    # a changed size is read again whatever the mtime
+    stamp = b.stat()
+    b.write_bytes(b"other bytes, longer")
+    os.utime(b, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert again.sha256(b) == hashlib.sha256(b"other bytes, longer").hexdigest()
+    # a damaged memo file is not fatal: every file is hashed again
+    (out / HASHES_JSON).write_text("{not json", "utf-8")
+    assert HashMemo(out / HASHES_JSON).sha256(b) == again.sha256(b)
