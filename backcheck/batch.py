@@ -288,9 +288,7 @@ def batch_command(args: argparse.Namespace) -> int:
         if not args.from_tracks.is_dir():
             print(f"backcheck: {args.from_tracks} is not a folder", file=sys.stderr)
             return 1
-        jobs = track_jobs(
-            args.from_tracks, exercise=args.exercise, profile=args.profile, memo=memo
-        )
+        jobs = track_jobs(args.from_tracks, exercise=args.exercise, profile=args.profile, memo=memo)
     else:
         jobs = video_jobs(args.inputs, exercise=args.exercise, profile=args.profile, memo=memo)
     memo.save()

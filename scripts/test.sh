@@ -12,6 +12,7 @@ pip install --quiet -e ".[test,scale]"
 # npm); BACKCHECK_MODEL_DIR keeps them between runs. A failure is one line and stops here.
 python -m models.provision lite full heavy
 ruff check .
+ruff format --check .
 mypy
 # Everything runs here: a test that needs ../shared/data fails, rather than skips, without it.
 export BACKCHECK_REQUIRE_SHARED=1

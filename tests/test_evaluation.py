@@ -122,7 +122,7 @@ def test_cached_copies_are_compared_and_missing_ones_listed(tmp_path: Path) -> N
         tmp_path,
         [
             _row("posereader_bad", "side", "", spine_flexion="marked"),
-                _row("yfgd_good_02", "side", "1", spine_extension="marked"),
+            _row("yfgd_good_02", "side", "1", spine_extension="marked"),
             _row("posereader_good", "side", "1", spine_flexion="none"),
         ],
     )

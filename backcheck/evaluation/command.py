@@ -146,7 +146,7 @@ def _checks(
         )
     missing = [u for u in unjudged if u.endswith("(no reason given)")]
     lines.append(
-        f"- every \"couldn't judge\" given with its reason: {yes(not missing)} "
+        f'- every "couldn\'t judge" given with its reason: {yes(not missing)} '
         f"({len(unjudged) - len(missing)}/{len(unjudged)})"
     )
     return lines
