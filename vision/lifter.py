@@ -165,11 +165,14 @@ class LifterTracker:
                     chain.append(nxt)
                 else:
                     chain.insert(0, nxt)
+        sizes = [p.torso_size for tr in chain for p in tr.poses]
+        typical = float(np.nanmedian(sizes)) if np.isfinite(sizes).any() else np.nan
         chosen: dict[int, PersonPose] = {}
         for tr in chain:
             for f, p in zip(tr.frames, tr.poses, strict=True):
-                # Where two trails of the same body overlap, keep the better-seen pose.
-                if f not in chosen or np.nansum(p.visibility) > np.nansum(chosen[f].visibility):
+                # Where two trails of the same body overlap, keep the pose of the body's
+                # size, and of two such the better seen.
+                if f not in chosen or _better_fit(p, chosen[f], typical):
                     chosen[f] = p
         return chosen
 
@@ -253,14 +256,20 @@ def _continuation(
             extends = tr.frames[0] < end.frames[0]
         if gap > 0:
             d = torso_distance(a, b, max(a.torso_size, 1.0))
-            if d > _LINK_DISTANCE + _LINK_GROWTH_PER_S * gap:
-                continue
+            linked = d <= _LINK_DISTANCE + _LINK_GROWTH_PER_S * gap
         elif extends:
             d = _overlap_distance(end, tr)
-            if d > _SAME_BODY_DISTANCE:
-                continue
+            linked = d <= _SAME_BODY_DISTANCE
         else:
             continue
+        if not linked:
+            # The earlier trail may have gone astray on a few poor fits (the plates, the
+            # legs alone) just as the body started a trail of its own: the later one then
+            # starts near where the earlier one was a moment before.
+            early, late = (end, tr) if forward else (tr, end)
+            d = _start_distance(early, late, times)
+            if d > _LINK_DISTANCE:
+                continue
         if d < best_d:
             best, best_d = tr, d
     return best
@@ -274,6 +283,43 @@ def _same_body(person: PersonPose, trails: list[_Trail]) -> _Trail | None:
         if d <= _SAME_BODY_DISTANCE:
             return trail
     return None
+
+
+# A trail that starts while another is still open continues it when it starts near where
+# the other was within this long before (the other may have gone astray on poor fits).
+_START_LOOKBACK_S = 0.5
+# Two fits whose torso lengths are within this factor are the same size.
+_SIZE_TIE = 1.25
+
+
+def _better_fit(p: PersonPose, q: PersonPose, typical: float) -> bool:
+    """Whether `p` fits the lifter better than `q` in the same frame: nearer the lifter's
+    `typical` torso length (when the two differ by more than `_SIZE_TIE`), else better
+    seen (the larger sum of visibilities)."""
+    if np.isfinite(typical) and typical > 0:
+        off_p = abs(np.log(max(p.torso_size, 1.0) / typical))
+        off_q = abs(np.log(max(q.torso_size, 1.0) / typical))
+        if abs(off_p - off_q) > np.log(_SIZE_TIE):
+            return bool(off_p < off_q)
+    return bool(np.nansum(p.visibility) > np.nansum(q.visibility))
+
+
+def _start_distance(early: _Trail, late: _Trail, times: list[float]) -> float:
+    """Torso lengths from `late`'s first pose to the nearest of `early`'s poses in the
+    `_START_LOOKBACK_S` before `late` starts, less the margin the time between them allows
+    (`_LINK_GROWTH_PER_S`); only poses of a similar size count (`_similar_size`)."""
+    start = late.frames[0]
+    b = late.poses[0]
+    best = np.inf
+    for f, a in zip(early.frames, early.poses, strict=True):
+        gap = times[start] - times[f]
+        if f >= start or gap > _START_LOOKBACK_S:
+            continue
+        if not _similar_size(b, _Trail([f], [a])):
+            continue
+        d = torso_distance(a, b, max(a.torso_size, 1.0)) - _LINK_GROWTH_PER_S * gap
+        best = min(best, d)
+    return best
 
 
 def _overlap_distance(a: _Trail, b: _Trail) -> float:
