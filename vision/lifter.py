@@ -6,10 +6,14 @@ picks afterwards (uploads); `pick_lifter` decides frame by frame from where the 
 `torso_distance`.
 
 Gyms have other people in frame. Each detection is linked to the nearest open trail from
-earlier frames (torso centre distance relative to torso size); at the end of the clip the
-trail that is present longest and largest is the lifter, extended by trails that continue
-it after a short loss. The lifter never jumps to another person: a detection joins a trail
-only when it is close to where that trail was last seen.
+earlier frames (torso centre distance relative to torso size, and a torso length within
+2.5-fold of the trail's: a fit of the plates or the legs alone is not the body a frame
+later); at the end of the clip the trail that is present longest and largest is the
+lifter, extended by trails that continue it after a short loss, or that start near where
+it was a moment before (its last poses may have been poor fits). Where two of the lifter's
+trails overlap, the pose of the lifter's usual size is kept. The lifter never jumps to
+another person: a detection joins a trail only when it is close to where that trail was
+last seen.
 """
 
 from __future__ import annotations
