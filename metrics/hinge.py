@@ -92,8 +92,10 @@ class HingeParams:
     # not read as a tip at the 15 fps uploads are analysed at.
     trunk_smooth_s: float = 0.2
     trunk_smooth_min_frames: int = 5
-    # Knee dominance is only judged on reps that bend the hip at least this much.
+    # Knee dominance is only judged on reps that bend the hip at least this much, and read
+    # (the median) over the frames within this much of the rep's deepest hip bend.
     min_hip_flexion_deg: float = 60.0
+    bottom_band_deg: float = 10.0
     # A set-down after the last rep is judged until the weight reaches the floor: the
     # first frame with the trunk within this of its deepest (docs/hinge.md).
     set_down_arrival_deg: float = 5.0
@@ -564,15 +566,21 @@ def _knee_dominance(
     trunk = float(angles.trunk[j])
     if not (flexion >= params.min_hip_flexion_deg and math.isfinite(trunk)):
         return None
-    share = 100.0 * (flexion - trunk) / flexion
-    idx = _window(bottom_zone[seg.start_i : seg.end_i + 1]) + seg.start_i
-    lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (j, j)
-    # per frame, for the flag's evidence: the same share wherever the hip bends enough
+    # per frame: the same share wherever the hip bends enough
     bend = 180.0 - angles.hip
     with np.errstate(invalid="ignore", divide="ignore"):
         per_frame = np.where(
             bend >= params.min_hip_flexion_deg, 100.0 * (bend - angles.trunk) / bend, np.nan
         )
+    # read over the frames within `bottom_band_deg` of the deepest bend, not the deepest
+    # frame alone: one garbled frame (a knee read at 44 deg on a compressed copy) is not
+    # the lift's bottom
+    rep = np.arange(seg.start_i, seg.end_i + 1)
+    with np.errstate(invalid="ignore"):
+        deep = rep[(bend[rep] >= flexion - params.bottom_band_deg) & np.isfinite(per_frame[rep])]
+    share = float(np.median(per_frame[deep])) if deep.size else 100.0 * (flexion - trunk) / flexion
+    idx = _window(bottom_zone[seg.start_i : seg.end_i + 1]) + seg.start_i
+    lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (j, j)
     support_window = np.union1d(idx, [j])
     return RepMeasure(
         share, j, min(lo, j), max(hi, j), support=per_frame, support_window=support_window
