@@ -84,8 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--transforms",
         default=None,
-        help="invariance copies, comma-separated: mirror,small480,rotated,fps30,reencode (all) "
-        "or none",
+        help="invariance copies, comma-separated: "
+        "mirror,small480,short480,rotated,fps30,reencode (all) or none",
     )
     ev.add_argument(
         "--cached-only",

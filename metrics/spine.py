@@ -87,11 +87,12 @@ class SpineParams:
     # The back fold and head fold (tracks with the neck stations, docs/spine.md).
     back_upper: tuple[int, int] = (6, 12)  # 0.6–1.2: upper back on past the shoulder
     head_station: int = 10  # the outline at the shoulder, where the line to the ear starts
-    # A clip's standing back / head fold (frames of `_still_standing`) is held within
+    # A clip's standing back / head fold (frames of `_still_standing`) is used only within
     # the range the flat-backed lifters of the labelled side-view clips stand at (their
     # standing medians, rounded outward: back −7.5…23.8, head 26.4…46.8 deg), so a lifter
-    # who stands slumped cannot make a rounded back neutral. With no standing frames the
-    # upper end is used: an unseen neutral gives a flat back the benefit of the doubt.
+    # who stands slumped cannot make a rounded back neutral. With no standing frames, or
+    # a reading outside the range, the upper end is used: an unseen neutral gives a flat
+    # back the benefit of the doubt (docs/spine.md).
     back_neutral_range: tuple[float, float] = (-8.0, 24.0)
     head_neutral_range: tuple[float, float] = (26.0, 47.0)
     # The folds' standing frames must also be still (trunk turning slower than this):
@@ -370,15 +371,17 @@ def _fold_neutral(
     bounds: tuple[float, float],
     params: SpineParams,
 ) -> tuple[float, str]:
-    """A fold's neutral: the profile's, else the clip's standing median held within
+    """A fold's neutral: the profile's, else the clip's standing median when within
     `bounds`, else the upper bound (see `SpineParams.back_neutral_range`)."""
     saved = neutral.get(key)
     if saved is not None and math.isfinite(saved):
         return float(saved), "profile"
     own = _standing_median(fold, stand, t, params)
-    if own is None:
+    if own is None or not bounds[0] <= own <= bounds[1]:
+        # unseen, or a reading no flat-backed lifter stands at (a mask edge smeared by
+        # compression, a lean-back read as standing): not the lifter's posture
         return bounds[1], "default"
-    return float(np.clip(own, *bounds)), "standing"
+    return own, "standing"
 
 
 def _standing_median(

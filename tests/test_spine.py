@@ -358,3 +358,27 @@ def test_still_standing_frames_survive_landmark_jitter() -> None:
 
     assert _still_standing(angles(jitter), DEFAULT_PARAMS).sum() >= n - 4
     assert not _still_standing(angles(swing), DEFAULT_PARAMS)[np.abs(swing) < 20].any()
+
+
+@pytest.mark.parametrize(
+    ("standing", "neutral", "source"),
+    [(-5.0, -5.0, "standing"), (20.0, 20.0, "standing"), (-13.0, 24.0, "default"),
+     (30.0, 24.0, "default")],
+)  # fmt: skip
+def test_a_standing_fold_outside_the_flat_range_is_not_the_neutral(
+    standing: float, neutral: float, source: str
+) -> None:
+    """yfgd_good_01 at 854×480: the lockout's smeared outline read a standing back fold of
+    −13°; held at the range's bottom (−8°) it made the flat pull read 24° of flexion. A
+    reading outside what flat-backed lifters stand at is treated as unseen (the top)."""
+    from metrics.spine import DEFAULT_PARAMS, _fold_neutral
+
+    n = 15
+    t = np.arange(n) / 15.0
+    fold = np.full(n, standing) + np.random.default_rng(2).normal(0.0, 0.5, n)
+    got, src = _fold_neutral(
+        fold, np.ones(n, bool), t, {}, "spine_back_fold_deg", DEFAULT_PARAMS.back_neutral_range,
+        DEFAULT_PARAMS,
+    )  # fmt: skip
+    assert src == source
+    assert got == pytest.approx(neutral, abs=0.6)

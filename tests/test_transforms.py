@@ -130,3 +130,18 @@ def test_the_far_copy_is_the_clip_small_on_a_large_gray_canvas(clip: Path, tmp_p
     assert cols[-1] - cols[0] + 1 == pytest.approx(FAR_SHARE * FAR_CANVAS[1] * W / H, abs=6)
     assert cols[0] > FAR_CANVAS[0] / 2  # right of centre
     assert applies("far", 30.0)
+
+
+def test_short_side_copy_is_480_px_on_the_short_side(tmp_path: Path) -> None:
+    big = tmp_path / "big.mp4"
+    with VideoWriter(big, max_side=None, crf=12, fps=30, threads=1) as w:
+        for i in range(6):
+            w.write(np.repeat(np.kron(_frame(i), np.ones((3, 3, 1), np.uint8)), 1, axis=2), i / 30)
+        w.close(end_t=6 / 30)
+    out = make_variant(big, tmp_path / "s.mp4", "short480")
+    info = probe(out)
+    assert min(info.width, info.height) == 480
+    assert max(info.width, info.height) == pytest.approx(480 * 16 / 9, abs=2)
+    # a clip already under 480 px on its short side keeps its size (only recompressed)
+    small = make_variant(tmp_path / "s.mp4", tmp_path / "s2.mp4", "short480")
+    assert (probe(small).width, probe(small).height) == (info.width, info.height)

@@ -7,8 +7,10 @@ frames (as `vision.video.iter_frames` decodes them, with the clip's own timestam
 
 - ``mirror``: left and right swapped (a selfie camera, or the lifter filmed from the other
   side);
-- ``small480``: long side 480 px, strongly compressed (libx264 CRF 35), what a messaging
-  app sends;
+- ``small480``: long side 480 px, strongly compressed (libx264 CRF 35), the harsher
+  reading of "a 480 px copy";
+- ``short480``: short side 480 px (854×480 from 1080p), compressed as hard: the size a
+  messaging app sends a landscape clip at (a clip already that small is only recompressed);
 - ``rotated``: the pixels stored turned 90° counter-clockwise, with the MP4 display matrix
   saying "turn 90° clockwise to show" (how a portrait phone video is stored), so the shown
   video is the clip itself;
@@ -22,8 +24,8 @@ in `TRANSFORMS` (the invariance table): ``far``, the clip shrunk so its height i
 `FAR_SHARE` of a 1920×1080 gray canvas and placed right of centre near the bottom, like a
 lifter filmed from across the gym (`vision.second_look` must find them).
 
-The re-encoded copies other than ``small480`` use CRF 18 at the clip's own size, so what
-changes is the transform, not the quality.
+The re-encoded copies other than ``small480`` and ``short480`` use CRF 18 at the clip's own
+size, so what changes is the transform, not the quality.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 
 from vision.video import VideoFrame, VideoWriter, iter_frames, probe
 
-TRANSFORMS = ("mirror", "small480", "rotated", "fps30", "reencode")
+TRANSFORMS = ("mirror", "small480", "short480", "rotated", "fps30", "reencode")
 CONTROL = "reencode"
 EXTRA_TRANSFORMS = ("far",)
 
@@ -76,6 +78,10 @@ def make_variant(src: str | Path, dst: str | Path, transform: str) -> Path:
         turn = _mirror
     elif transform == "small480":
         max_side, crf = SMALL_SIDE, SMALL_CRF
+    elif transform == "short480":
+        short, long = sorted((info.width, info.height))
+        max_side = round(long * SMALL_SIDE / short) if short > SMALL_SIDE else None
+        crf = SMALL_CRF
     elif transform == "rotated":
         turn = _stored_sideways
     elif transform == "fps30":

@@ -32,7 +32,7 @@ from metrics.track import PoseTrack
 
 # What a body can do, per flag (docs/ranges.md), as data; the check is skipped without it.
 RANGES_FILE = Path(str(resources.files("metrics").joinpath("ranges.toml")))
-ALL_TRANSFORMS = ("mirror", "small480", "rotated", "fps30", "reencode")
+ALL_TRANSFORMS = ("mirror", "small480", "short480", "rotated", "fps30", "reencode")
 CONTROL = "reencode"  # no transform: the noise floor the others are read against
 
 

@@ -103,11 +103,13 @@ def format_invariance(results: list[TransformResult]) -> str:
     lines.append("")
     lines.append(
         "The copies (vision/transforms.py): mirror, left and right swapped; small480, long "
-        "side 480 px at libx264 CRF 35; rotated, the pixels stored turned 90° with the MP4 "
-        "display matrix turning them back (so it shows the clip itself, re-encoded); fps30, "
-        "every other frame; reencode, the control: the clip itself decoded and encoded "
-        "again. The copies other than small480 are encoded at CRF 18 at the clip's own size, "
-        "so the control's changes are the pose pass's and the rules' sensitivity to coding "
+        "side 480 px at libx264 CRF 35; short480, short side 480 px (854×480 from 1080p, "
+        "the size a messaging app sends) at CRF 35; rotated, the pixels stored turned 90° "
+        "with the MP4 display matrix turning them back (so it shows the clip itself, "
+        "re-encoded); fps30, every other frame; reencode, the control: the clip itself "
+        "decoded and encoded again. The copies other than small480 and short480 are encoded "
+        "at CRF 18 at the clip's own size, so the control's changes are the pose pass's and "
+        "the rules' sensitivity to coding "
         "noise alone, the floor the other rows are read against."
     )
     lines.append("")
