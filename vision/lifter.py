@@ -36,6 +36,11 @@ _LINK_GROWTH_PER_S = 1.0
 # the plates or the legs alone does, and would pull the trail away from the lifter.
 _LINK_SIZE_FACTOR = 2.5
 _TRAIL_TIMEOUT_S = 1.0
+# A trail that starts while another is still open continues it when it starts near where
+# the other was within this long before (the other may have gone astray on poor fits).
+_START_LOOKBACK_S = 0.5
+# Two fits whose torso lengths are within this factor are the same size.
+_SIZE_TIE = 1.25
 # Two detections closer than this (in torso lengths) are one person found twice.
 _DUPLICATE_DISTANCE = 0.25
 # Frames over which a trail's torso length is taken.
@@ -117,7 +122,11 @@ class LifterTracker:
             allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * since
             for pi, person in enumerate(people):
                 d = torso_distance(person, trail.last, size)
-                if np.isfinite(d) and d <= allowed and _similar_size(person, trail):
+                if (
+                    np.isfinite(d)
+                    and d <= allowed
+                    and _similar_size(person.torso_size, trail.last.torso_size, trail.size)
+                ):
                     # A trail seen a moment ago beats one last seen a while back.
                     pairs.append((d + _LINK_GROWTH_PER_S * since, ti, pi))
         used_t: set[int] = set()
@@ -204,14 +213,13 @@ class LifterTracker:
         return PoseTrack.from_rows(rows, width, height, with_contour=True)
 
 
-def _similar_size(person: PersonPose, trail: _Trail) -> bool:
-    """Whether `person`'s torso length could be the trail's body a moment later."""
-    own = person.torso_size
-    for ref in (trail.last.torso_size, trail.size):
-        ratio = own / ref if np.isfinite(ref) and ref > 0 else np.nan
-        if 1.0 / _LINK_SIZE_FACTOR <= ratio <= _LINK_SIZE_FACTOR:
-            return True
-    return False
+def _similar_size(own: float, *refs: float) -> bool:
+    """Whether a torso `own` px long could be, a moment later, the body whose torso was any
+    of `refs` px long (`_LINK_SIZE_FACTOR`)."""
+    return any(
+        np.isfinite(ref) and ref > 0 and 1.0 / _LINK_SIZE_FACTOR <= own / ref <= _LINK_SIZE_FACTOR
+        for ref in refs
+    )
 
 
 def _trail_score(trail: _Trail) -> float:
@@ -289,13 +297,6 @@ def _same_body(person: PersonPose, trails: list[_Trail]) -> _Trail | None:
     return None
 
 
-# A trail that starts while another is still open continues it when it starts near where
-# the other was within this long before (the other may have gone astray on poor fits).
-_START_LOOKBACK_S = 0.5
-# Two fits whose torso lengths are within this factor are the same size.
-_SIZE_TIE = 1.25
-
-
 def _better_fit(p: PersonPose, q: PersonPose, typical: float) -> bool:
     """Whether `p` fits the lifter better than `q` in the same frame: nearer the lifter's
     `typical` torso length (when the two differ by more than `_SIZE_TIE`), else better
@@ -319,7 +320,7 @@ def _start_distance(early: _Trail, late: _Trail, times: list[float]) -> float:
         gap = times[start] - times[f]
         if f >= start or gap > _START_LOOKBACK_S:
             continue
-        if not _similar_size(b, _Trail([f], [a])):
+        if not _similar_size(b.torso_size, a.torso_size):
             continue
         d = torso_distance(a, b, max(a.torso_size, 1.0)) - _LINK_GROWTH_PER_S * gap
         best = min(best, d)
