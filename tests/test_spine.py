@@ -39,14 +39,16 @@ def _unit(deg: float) -> np.ndarray:
     return np.array([math.cos(math.radians(deg)), math.sin(math.radians(deg))])
 
 
-def _outline(low_deg: float, up_deg: float, head_deg: float, scale: float = 100.0):
-    """Body-frame outline: stations 0–5 along `low_deg`, 5–10 along `up_deg`, the ear
-    from station 8 along `head_deg`."""
+def _outline(
+    low_deg: float, up_deg: float, head_deg: float, scale: float = 100.0, ear_from: int = 8
+):
+    """Body-frame outline over all `BACK_STATIONS`: stations 0–5 along `low_deg`, the rest
+    along `up_deg`, the ear from station `ear_from` along `head_deg`."""
     pts = np.zeros((len(BACK_STATIONS), 2))
     step = scale / 10.0
     for k in range(1, len(BACK_STATIONS)):
         pts[k] = pts[k - 1] + step * _unit(low_deg if k <= 5 else up_deg)
-    ear = pts[8] + 0.4 * scale * _unit(head_deg)
+    ear = pts[ear_from] + 0.4 * scale * _unit(head_deg)
     return pts[None], ear[None]
 
 
@@ -194,15 +196,8 @@ def test_real_rounded_backs_read_far_past_flat_ones() -> None:
 
 
 def _neck_outline(low_deg: float, up_deg: float, head_deg: float, scale: float = 100.0):
-    """Body-frame outline over all `BACK_STATIONS`: stations 0–5 along `low_deg`, 6–14
-    along `up_deg`, the ear from the outline at the shoulder (station 1.0) along
-    `head_deg`."""
-    pts = np.zeros((len(BACK_STATIONS), 2))
-    step = scale / 10.0
-    for k in range(1, len(BACK_STATIONS)):
-        pts[k] = pts[k - 1] + step * _unit(low_deg if k <= 5 else up_deg)
-    ear = pts[DEFAULT_PARAMS.head_station] + 0.4 * scale * _unit(head_deg)
-    return pts[None], ear[None]
+    """`_outline` with the ear drawn from the outline at the shoulder (station 1.0)."""
+    return _outline(low_deg, up_deg, head_deg, scale, ear_from=DEFAULT_PARAMS.head_station)
 
 
 @pytest.mark.parametrize("trunk_dir", [90.0, 30.0, 0.0, -20.0])
