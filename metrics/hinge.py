@@ -574,11 +574,11 @@ def _knee_dominance(
         )
     # read over the frames within `bottom_band_deg` of the deepest bend, not the deepest
     # frame alone: one garbled frame (a knee read at 44 deg on a compressed copy) is not
-    # the lift's bottom
+    # the lift's bottom (the deepest frame `j` is always among them)
     rep = np.arange(seg.start_i, seg.end_i + 1)
     with np.errstate(invalid="ignore"):
         deep = rep[(bend[rep] >= flexion - params.bottom_band_deg) & np.isfinite(per_frame[rep])]
-    share = float(np.median(per_frame[deep])) if deep.size else 100.0 * (flexion - trunk) / flexion
+    share = float(np.median(per_frame[deep]))
     idx = _window(bottom_zone[seg.start_i : seg.end_i + 1]) + seg.start_i
     lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (j, j)
     support_window = np.union1d(idx, [j])

@@ -307,14 +307,15 @@ def spine_shape(
     curve = running_median(curve_raw, track.t, params.smooth_s)
     bend = running_median(bend_raw, track.t, params.smooth_s)
     value, source = _neutral(curve, angles, track.t, neutral, params)
-    hump_raw, at_raw = outline_hump(contour, params)
+    neck = has_neck_stations(track)
+    # the hump (`flexion_region`) over the outline as far as it goes: on to the base of
+    # the neck, or the shoulder on tracks saved before the neck stations
+    hump_raw, at_raw = outline_hump(contour, params, end=params.back_upper[1] if neck else None)
     hump = running_median(hump_raw, track.t, params.smooth_s)
     hump_at = running_median(at_raw, track.t, params.smooth_s)
     shape = SpineShape(curve, bend, value, source, curve - value, lean, hump, hump_at)
-    if not has_neck_stations(track):
+    if not neck:
         return shape
-    # the hump over the outline on to the base of the neck (`flexion_region`)
-    hump_raw, at_raw = outline_hump(contour, params, end=params.back_upper[1])
     back_raw, head_raw = fold_angles(contour, ear, params)
     back = running_median(back_raw, track.t, params.smooth_s)
     head = running_median(head_raw, track.t, params.smooth_s)
@@ -330,8 +331,6 @@ def spine_shape(
     return replace(
         shape,
         flexion_deg=flexion,
-        hump=running_median(hump_raw, track.t, params.smooth_s),
-        hump_at=running_median(at_raw, track.t, params.smooth_s),
         measure=MEASURE_FOLDS,
         back_fold_deg=back,
         head_fold_deg=head,
