@@ -29,10 +29,11 @@ from backcheck.evaluation.plank import PlankScore, evaluate_plank, format_plank_
 from backcheck.evaluation.tracks import ORIGINAL, Analyses, TrackCache, default_tracks_dir
 from metrics.errors import AnalysisError
 from metrics.track import PoseTrack
+from vision.transforms import TRANSFORMS
 
 # What a body can do, per flag (docs/ranges.md), as data; the check is skipped without it.
 RANGES_FILE = Path(str(resources.files("metrics").joinpath("ranges.toml")))
-ALL_TRANSFORMS = ("mirror", "small480", "short480", "rotated", "fps30", "reencode")
+ALL_TRANSFORMS = TRANSFORMS  # every invariance copy (vision.transforms)
 CONTROL = "reencode"  # no transform: the noise floor the others are read against
 
 
