@@ -149,13 +149,12 @@ def rescore_folder(
     Writes report.json, timeseries.csv and track.npz into `out` (which may be `src`); no
     annotated video.
     """
-    from backcheck.pipeline import write_timeseries
+    from backcheck.pipeline import write_judgement
     from metrics.atomic import atomic_write
 
     report, analysis = rescore_track(src, exercise, profile)
     out.mkdir(parents=True, exist_ok=True)
     if out.resolve() != src.resolve():
         atomic_write(out / "track.npz", lambda p: shutil.copyfile(src / "track.npz", p))
-    atomic_write(out / "report.json", lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
-    atomic_write(out / "timeseries.csv", lambda p: write_timeseries(p, analysis))
+    write_judgement(out, report, analysis)
     return report

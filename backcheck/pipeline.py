@@ -286,10 +286,19 @@ def write_analysis(
 ) -> tuple[Path, Path, Path]:
     """report.json, timeseries.csv and track.npz in `out`, each written atomically; their
     paths. Uploads and live sets write the same three files through here."""
-    paths = (out / "report.json", out / "timeseries.csv", out / "track.npz")
+    report_path, csv_path = write_judgement(out, report, analysis)
+    track_path = out / "track.npz"
+    atomic_write(track_path, track.save)
+    return report_path, csv_path, track_path
+
+
+def write_judgement(out: Path, report: Report, analysis: TrackAnalysis) -> tuple[Path, Path]:
+    """report.json and timeseries.csv in `out`, each written atomically; their paths. A
+    saved track judged again (batch re-scoring, a session moved to a client) rewrites
+    these two through here."""
+    paths = (out / "report.json", out / "timeseries.csv")
     atomic_write(paths[0], lambda p: p.write_text(report.to_json() + "\n", "utf-8"))
     atomic_write(paths[1], lambda p: write_timeseries(p, analysis))
-    atomic_write(paths[2], track.save)
     return paths
 
 

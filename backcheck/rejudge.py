@@ -13,7 +13,6 @@ import logging
 
 from backcheck.batch_work import rescore_track
 from backcheck.history import HistoryStore, SessionSummary
-from metrics.atomic import atomic_write
 from metrics.errors import AnalysisError
 
 
@@ -21,7 +20,7 @@ def move_and_rejudge(store: HistoryStore, session_id: int, client_id: int) -> Se
     """Move session `session_id` into client `client_id`'s history, judged with their
     profile. A session whose track cannot be read (saved before tracks were kept) moves
     as it was judged. Raises `HistoryError` for an unknown session or client."""
-    from backcheck.pipeline import write_timeseries
+    from backcheck.pipeline import write_judgement
 
     record = store.session(session_id)
     client = store.client(client_id)
@@ -35,10 +34,7 @@ def move_and_rejudge(store: HistoryStore, session_id: int, client_id: int) -> Se
     # The database is the record; the folder's files follow it for downloads. Each is
     # written whole or not at all, so a full disk here leaves the old files readable.
     try:
-        atomic_write(
-            folder / "report.json", lambda p: p.write_text(report.to_json() + "\n", "utf-8")
-        )
-        atomic_write(folder / "timeseries.csv", lambda p: write_timeseries(p, analysis))
+        write_judgement(folder, report, analysis)
         (folder / "report.html").unlink(missing_ok=True)  # made again, with the client's name
     except OSError as err:
         logging.getLogger(__name__).error(
