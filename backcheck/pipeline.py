@@ -95,12 +95,14 @@ def analyze_video(
     progress: Progress | None = None,
     display_name: str | None = None,
     workers: int | None = None,
+    follow_one: bool = False,
 ) -> AnalysisResult:
     """Analyse `video` and write report.json, timeseries.csv, track.npz and annotated.mp4.
 
     Raises `AnalysisError` (one-line reason) for bad input, no person, or no model.
     `workers` model instances share the video (default: one per core; a batch worker
-    that owns one core passes 1).
+    that owns one core passes 1). `follow_one`: the faster pose pass (`vision.headcount`,
+    `backcheck analyze --fast`; docs/models.md says what it changes).
     """
     from models.provision import resolve_model
     from vision.frame_stash import FrameStash
@@ -133,6 +135,7 @@ def analyze_video(
                 say=say,
                 display_name=display_name,
                 workers=workers,
+                follow_one=follow_one,
             )
     except BaseException:
         if made_out and not any(out.iterdir()):
@@ -164,6 +167,7 @@ def _analyze_into(
     say: Progress,
     display_name: str | None,
     workers: int | None = None,
+    follow_one: bool = False,
 ) -> AnalysisResult:
     track = extract_track(
         video,
@@ -174,6 +178,7 @@ def _analyze_into(
         progress=lambda f, label: say(f * _POSE_SHARE, label),
         stash=stash,
         workers=workers,
+        follow_one=follow_one,
     )
     say(_POSE_SHARE, "measuring angles")
     analysis = analyze_track(track, exercise=exercise, profile=profile)
@@ -224,12 +229,14 @@ def extract_track(
     progress: Progress | None = None,
     workers: int | None = None,
     stash: FrameStash | None = None,
+    follow_one: bool = False,
 ) -> PoseTrack:
     """Run the pose model over the video and follow the lifter: pass 1 of the analysis.
 
     `size` is the upright (width, height) of the video and `total_s` its length, when
     already known from `probe`. `workers` model instances share the video (default: one
     per core, see `vision.pose_pass`). With `stash`, the analysed frames are kept in it.
+    `follow_one`: one pose followed, a headcount each second (`vision.headcount`).
     """
     from metrics.angles import choose_side, facing_direction
     from vision.lifter import LifterTracker
@@ -251,6 +258,7 @@ def extract_track(
         duration_s=total_s,
         workers=workers,
         stash=stash,
+        follow_one=follow_one,
         progress=(
             None
             if progress is None

@@ -10,9 +10,11 @@ after its imports (MediaPipe, PyAV, OpenCV) to the end of its work:
 - naive: the loop most MediaPipe projects write — OpenCV read → BGR→RGB → PoseLandmarker
   `detect_for_video` on every frame → draw → OpenCV write;
 - floor: the pose model's own time on exactly the frames backcheck analyses, with
-  backcheck's options (time spent inside `detect_for_video` only): once with one model
-  instance on one core, and once run as backcheck runs it, one instance per span of the
-  video on each core (the slowest span's time inside the model).
+  backcheck's options and models (time spent inside the models' calls only): once on one
+  core, and once run as backcheck runs it, one span of the video on each core (the
+  slowest span's time inside the models).
+`--fast` measures `backcheck analyze --fast` instead (one pose followed, a headcount about
+once a second: `vision.headcount`), its floor with the same calls.
 `--long` adds runs on a 1-minute and a 10-minute 1080p clip made from a shared clip: memory,
 and the pipeline/floor ratio against the parallel floor.
 `--models` instead compares pose models on the same clips in one run: for each model,
@@ -84,7 +86,7 @@ def child_backcheck(clip: str, model: str, out: str) -> dict[str, float]:
     from backcheck.pipeline import analyze_video
 
     t0, cpu0 = time.perf_counter(), _cpu_s()
-    result = analyze_video(clip, out_dir=out, model=model)
+    result = analyze_video(clip, out_dir=out, model=model, follow_one=_fast())
     wall = time.perf_counter() - t0
     return {
         "wall_s": wall,
@@ -149,18 +151,34 @@ def child_floor_parallel(clip: str, model: str, out: str) -> dict[str, float]:
     return _floor(clip, model, one_core=False)
 
 
+def _fast() -> bool:
+    """Whether this run measures `backcheck analyze --fast` (set by `--fast` for children)."""
+    return os.environ.get(_FAST_ENV) == "1"
+
+
+_FAST_ENV = "BACKCHECK_BENCH_FAST"
+
+
 def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
     import threading
 
     from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE, UPLOAD_NUM_POSES
-    from vision.pose import PoseEstimator
+    from vision.headcount import open_span_models
     from vision.pose_pass import pose_workers, split_spans
+    from vision.pose_reuse import open_estimator
     from vision.video import iter_frames, probe
 
     def inside_model(
         span: tuple[float, float | None], times: list[float], k: int, cpu: list[float] | None = None
     ) -> None:
-        with PoseEstimator(model, num_poses=UPLOAD_NUM_POSES) as est:
+        # The same models and calls as a span of the pose pass (with --fast: one pose
+        # followed, a headcount about once a second, vision.headcount); loads not counted.
+        models = (
+            open_span_models(Path(model), num_poses=UPLOAD_NUM_POSES)
+            if _fast()
+            else open_estimator(Path(model), num_poses=UPLOAD_NUM_POSES)
+        )
+        with models as est:
             for frame in iter_frames(
                 clip,
                 max_fps=DEFAULT_MAX_FPS,
@@ -261,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         "--models", nargs="+", default=None, help="compare these models (lite full heavy)"
     )
     parser.add_argument("--pose-modes", default=None, help="clip to compare running modes on")
+    parser.add_argument(
+        "--fast", action="store_true", help="measure `backcheck analyze --fast` (vision.headcount)"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -270,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from models.provision import resolve_model
 
+    if args.fast:
+        os.environ[_FAST_ENV] = "1"  # read by the child processes
     if args.models:
         return compare_models(args.models, args.clips, args.only, args.out)
     if args.pose_modes:
@@ -278,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Speed and memory benchmark",
         "",
-        f"Command: `python benchmarks/speed.py{' --long' if args.long else ''}"
+        f"Command: `python benchmarks/speed.py{' --fast' if args.fast else ''}"
+        f"{' --long' if args.long else ''}"
         f"{' --only ' + ' '.join(args.only) if args.only else ''}` "
         f"({platform.machine()}, {os.cpu_count()} cores, model `{args.model}`).",
         "",

@@ -210,6 +210,8 @@ def evaluate_command(
     source: Callable[..., PoseTrack] | None = None,
     transforms: Sequence[str] | None = None,
     cached_only: bool = False,
+    *,
+    follow_one: bool = False,
 ) -> int:
     """`backcheck evaluate`: print the evaluation and write it to `out` (markdown).
 
@@ -229,7 +231,7 @@ def evaluate_command(
             file=sys.stderr,
         )
         return 2
-    get = source or TrackCache(tracks or default_tracks_dir(), model)
+    get = source or TrackCache(tracks or default_tracks_dir(), model, follow_one=follow_one)
     if cached_only and isinstance(get, TrackCache):
         get = _CachedCopies(get)
     started = time.monotonic()
@@ -246,6 +248,8 @@ def evaluate_command(
         options.append(("--cached-only", ""))
     if model != "full":
         options.append(("--model", model))
+    if follow_one:
+        options.append(("--fast", ""))
     options.append(("--out", out))
     command = "backcheck evaluate" + "".join(
         f" {flag} {value}".rstrip() for flag, value in options if value is not None
@@ -254,7 +258,8 @@ def evaluate_command(
         "# Evaluation on the labelled clips\n\n"
         f"Made with `{command}` (from the repository root). Tracks come from the pose "
         f"pass over each clip and each transformed copy (model `{model}`, as `backcheck "
-        "analyze` runs it), cached per (clip, transform, model) in `--tracks DIR` "
+        f"analyze{' --fast' if follow_one else ''}` runs it), cached per (clip, transform, "
+        "model) in `--tracks DIR` "
         "(default ~/.cache/backcheck/eval-tracks), so a re-run after a rule change only "
         "re-runs the rules. Labels: ../shared/data/clips.csv. A flag counts as raised on a "
         "clip when any rep has it; labels mild/marked/yes are positives, none/no "

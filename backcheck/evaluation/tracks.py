@@ -2,8 +2,9 @@
 
 The pose pass is the slow part of an evaluation (minutes over the labelled clips, more with
 the invariance copies); the rules that run on its tracks take seconds. So every track is
-saved as ``<dir>/<clip stem>[.<transform>][.<model>].npz`` (no suffix for the clip itself
-and for the default model ``full``: a folder of ``<stem>.npz`` tracks, as earlier runs and
+saved as ``<dir>/<clip stem>[.<transform>][.<model>][.fast].npz`` (no suffix for the clip
+itself, for the default model ``full`` and for the default pose pass, `.fast` for
+`backcheck analyze --fast`'s: a folder of ``<stem>.npz`` tracks, as earlier runs and
 the test fixtures wrote them, is a valid cache), and a re-run after a rule change only
 re-runs the rules. The transformed video itself is made in a scratch folder beside the
 tracks and deleted once its track is saved.
@@ -36,13 +37,17 @@ def default_tracks_dir() -> Path:
     return root / "backcheck" / "eval-tracks"
 
 
-def track_name(stem: str, transform: str = ORIGINAL, model: str = DEFAULT_MODEL) -> str:
-    """File name of a cached track: ``<stem>[.<transform>][.<model>].npz``."""
+def track_name(
+    stem: str, transform: str = ORIGINAL, model: str = DEFAULT_MODEL, *, follow_one: bool = False
+) -> str:
+    """File name of a cached track: ``<stem>[.<transform>][.<model>][.fast].npz``."""
     parts = [stem]
     if transform != ORIGINAL:
         parts.append(transform)
     if model != DEFAULT_MODEL:
         parts.append(Path(model).stem if model.endswith(".task") else model)
+    if follow_one:
+        parts.append("fast")
     return ".".join(parts) + ".npz"
 
 
@@ -52,13 +57,21 @@ class TrackCache:
     `make` is False to only read the cache (a missing track raises FileNotFoundError).
     """
 
-    def __init__(self, root: Path, model: str = DEFAULT_MODEL, *, make: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        model: str = DEFAULT_MODEL,
+        *,
+        make: bool = True,
+        follow_one: bool = False,
+    ) -> None:
         self.root = Path(root)
         self.model = model
         self.make = make
+        self.follow_one = follow_one
 
     def path(self, clip: Path, transform: str = ORIGINAL) -> Path:
-        return self.root / track_name(clip.stem, transform, self.model)
+        return self.root / track_name(clip.stem, transform, self.model, follow_one=self.follow_one)
 
     def has(self, clip: Path, transform: str = ORIGINAL) -> bool:
         return self.path(clip, transform).exists()
@@ -82,13 +95,13 @@ class TrackCache:
 
         model_path = resolve_model(self.model).path
         if transform == ORIGINAL:
-            return extract_track(clip, model_path)
+            return extract_track(clip, model_path, follow_one=self.follow_one)
         from vision.transforms import make_variant
 
         scratch = self.root / "videos"
         video = make_variant(clip, scratch / f"{clip.stem}.{transform}.mp4", transform)
         try:
-            return extract_track(video, model_path)
+            return extract_track(video, model_path, follow_one=self.follow_one)
         finally:
             video.unlink(missing_ok=True)
 
