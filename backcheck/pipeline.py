@@ -195,7 +195,7 @@ def _analyze_into(
         codec=info.codec,
         analysed_fps=round(analysed_fps, 2),
     )
-    report = build_report(analysis, source, ModelInfo(asset.name, asset.sha256))
+    report = build_report(analysis, source, ModelInfo(asset.name, asset.sha256, fast=follow_one))
 
     report_path, csv_path, track_path = write_analysis(out, report, analysis, track)
     video_path = None

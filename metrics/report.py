@@ -36,6 +36,9 @@ class SourceInfo:
 class ModelInfo:
     name: str
     sha256: str
+    # The pose pass followed one pose with a headcount each second (`analyze --fast`)
+    # instead of looking for everyone on every frame.
+    fast: bool = False
 
 
 @dataclass(frozen=True)

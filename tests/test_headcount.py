@@ -222,6 +222,7 @@ def test_analyze_fast_judges_a_cut_together_clip_as_the_default_does(
     clip = shared_data / "clips" / "deadlift" / "posereader_good_bad.mp4"
     assert main(["analyze", str(clip), "--out", str(tmp_path), "--no-video", "--fast"]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
+    assert report["model"]["fast"] is True  # a reader can tell which pass made it
     assert len(report["reps"]) == 2
     flexion = [f for f in report["flags"] if f["code"] == "spine_flexion"]
     assert [f["rep"] for f in flexion] == [2]

@@ -9,6 +9,10 @@ frame and about once a second after it (a headcount). From the first headcount t
 two people the span goes on with the two-pose model alone, as every frame did before, so
 the lifter choice (`vision.lifter`) still sees a spotter or a passer-by.
 
+This is `backcheck analyze --fast`. The default asks for two poses on every frame: the
+landmarks differ a little between the two ways, and on the labelled clips that moved a
+borderline call across its line (docs/models.md).
+
 Following the last frame's landmarks can go wrong in three ways, each caught here and
 answered by forgetting whom it followed and detecting afresh on the same frame:
 - a hard cut (an edited clip) moves the person at once, and the model would look where
@@ -41,7 +45,7 @@ HEADCOUNT_EVERY_S = 1.0
 _THUMB = 32
 # Mean absolute change of the thumbnail (grey levels, brightness removed) that counts as a
 # cut. Between analysed frames of the labelled clips the change is 0.1-3.0 in the median
-# and at most 12.5 (a fast lift close to the camera); their two cuts read 16 and 62. A
+# and at most 12.5 (a fast lift close to the camera); their cuts read 16 to 62. A
 # false cut costs one detector run, a missed one a few lagging frames: the line is low.
 CUT_CHANGE = 8.0
 # The followed pose has slipped (onto part of the body, or the plates) when its torso is
