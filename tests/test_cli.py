@@ -322,7 +322,7 @@ def test_an_unknown_model_name(tmp_path: Path, capsys: pytest.CaptureFixture[str
         (["analyze"], ("required", "video")),
         (["analyze", "clip.mp4", "--exercise", "squat"], ("invalid choice", "squat")),
         (["analyse", "clip.mp4"], ("invalid choice", "analyse")),
-        (["analyze", "clip.mp4", "--fast"], ("unrecognized", "--fast")),
+        (["analyze", "clip.mp4", "--turbo"], ("unrecognized", "--turbo")),
     ],
 )
 def test_argparse_mistakes_are_one_line(
