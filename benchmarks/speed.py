@@ -165,7 +165,6 @@ def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
     from backcheck.pipeline import DEFAULT_MAX_FPS, POSE_LONG_SIDE, UPLOAD_NUM_POSES
     from vision.headcount import open_span_models
     from vision.pose_pass import pose_workers, split_spans
-    from vision.pose_reuse import open_estimator
     from vision.video import iter_frames, probe
 
     def inside_model(
@@ -173,12 +172,7 @@ def _floor(clip: str, model: str, *, one_core: bool) -> dict[str, float]:
     ) -> None:
         # The same models and calls as a span of the pose pass (with --fast: one pose
         # followed, a headcount about once a second, vision.headcount); loads not counted.
-        models = (
-            open_span_models(Path(model), num_poses=UPLOAD_NUM_POSES)
-            if _fast()
-            else open_estimator(Path(model), num_poses=UPLOAD_NUM_POSES)
-        )
-        with models as est:
+        with open_span_models(Path(model), num_poses=UPLOAD_NUM_POSES, follow_one=_fast()) as est:
             for frame in iter_frames(
                 clip,
                 max_fps=DEFAULT_MAX_FPS,

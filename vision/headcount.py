@@ -27,7 +27,8 @@ answered by forgetting whom it followed and detecting afresh on the same frame:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,7 +68,7 @@ class Headcount:
         self._many = many
         self._next_count_s: float | None = None
         self._last_thumb: np.ndarray | None = None
-        self._sizes: list[float] = []
+        self._sizes: deque[float] = deque(maxlen=_SIZE_FRAMES)
         self.crowded = False
         self.cuts = 0
         self.counts = 0
@@ -97,12 +98,12 @@ class Headcount:
                 self._forget()
                 people = seen
         if people:
-            self._sizes = [*self._sizes[1 - _SIZE_FRAMES :], people[0].torso_size]
+            self._sizes.append(people[0].torso_size)
         return people
 
     def _forget(self) -> None:
         self._one.restart()
-        self._sizes = []
+        self._sizes.clear()
 
     def _afresh(
         self, rgb: np.ndarray, t: float, full_size: tuple[int, int] | None
@@ -117,7 +118,7 @@ class Headcount:
         return last is not None and thumb_change(last, thumb) > CUT_CHANGE
 
 
-def _off_size(size: float, recent: list[float]) -> bool:
+def _off_size(size: float, recent: Sequence[float]) -> bool:
     if not recent or not size > 0:
         return False
     typical = float(np.median(recent))
@@ -148,15 +149,19 @@ def thumb_change(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @contextmanager
-def open_span_models(model_path: Path, *, num_poses: int) -> Iterator[Headcount | RebasedEstimator]:
-    """The models for one span: a `Headcount` when more than one pose is wanted, else the
-    one-pose model alone. Models are lent by `vision.pose_reuse` (kept by a batch worker)."""
+def open_span_models(
+    model_path: Path, *, num_poses: int, follow_one: bool
+) -> Iterator[Headcount | RebasedEstimator]:
+    """The models for one span of the pose pass: with `follow_one` and more than one pose
+    wanted, a `Headcount`; else one model asked for `num_poses` on every frame. Models are
+    lent by `vision.pose_reuse` (kept by a batch worker)."""
     from vision.pose_reuse import open_estimator
 
+    if not follow_one or num_poses <= 1:
+        with open_estimator(model_path, num_poses=num_poses) as model:
+            yield model
+        return
     with ExitStack() as stack:
         one = stack.enter_context(open_estimator(model_path, num_poses=1))
-        if num_poses <= 1:
-            yield one
-            return
         many = stack.enter_context(open_estimator(model_path, num_poses=num_poses))
         yield Headcount(one, many)

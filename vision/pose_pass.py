@@ -94,7 +94,6 @@ def run_pose_pass(
     every frame (`vision.headcount`: about a third less model time, landmarks that differ).
     """
     from vision.headcount import open_span_models
-    from vision.pose_reuse import open_estimator
     from vision.prefetch import prefetch
     from vision.video import iter_frames
 
@@ -121,12 +120,9 @@ def run_pose_pass(
         # Compressing for the stash happens in the decoding thread, beside the model's.
         frames = prefetch(_stashed(source, keep) if keep is not None else source)
         try:
-            models = (
-                open_span_models(model_path, num_poses=num_poses)
-                if follow_one
-                else open_estimator(model_path, num_poses=num_poses)
-            )
-            with models as estimator:
+            with open_span_models(
+                model_path, num_poses=num_poses, follow_one=follow_one
+            ) as estimator:
                 for frame in frames:
                     if stop.is_set():
                         return
