@@ -608,7 +608,10 @@ def _hips_rise(
     with the hip still closing is the hips leading, the fault itself, and a reference
     moved past it would hide the tip (a slow close of 1 deg a frame decided it before).
     `trunk` and `knee` are the angles after a short running median: a landmark glitch of
-    a frame or two is not a tip.
+    a frame or two is not a tip. The lowest point is read only where the knee was seen
+    (its raw angle): on a frame where the model could not place the knee it guesses the
+    hip too (the first frames of a compressed clip put it a tenth of a torso low), and
+    a reference there measures the tip from a trunk that never was.
     """
     if not (seg.pull_seen and seg.lockout_seen):
         return None
@@ -616,7 +619,7 @@ def _hips_rise(
     lo = seg.start_i
     if not seg.from_top:
         lo = max(lo, int(np.searchsorted(t, t[seg.bottom_i] - params.rise_lookback_s)))
-    y = hip_y[lo : seg.end_i + 1]
+    y = np.where(np.isfinite(angles.knee), hip_y, np.nan)[lo : seg.end_i + 1]
     if not np.isfinite(y).any():
         return None
     k = lo + int(np.nanargmax(y))  # image y grows downward: the hips' lowest point

@@ -8,6 +8,8 @@ reaching down with the knees bent (0016r_1 rep 1, the first pick-up), then stand
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -104,3 +106,19 @@ def test_hips_rising_with_little_knee_opening_is_read_from_the_rise() -> None:
     value = _measure(angles, hip_y, seg)
     assert value >= 12.0  # flagged
     assert value == pytest.approx(18.0, abs=4.0)
+
+
+def test_a_hip_placed_where_the_knee_was_not_seen_is_not_the_bottom() -> None:
+    # chest and hips rise together (reads ~0), but early in the descent two frames have
+    # no knee and a hip guessed far below its true place (the first frames of a
+    # compressed copy): they are not the hips' lowest point, or the whole descent's
+    # trunk change would read as a tip
+    angles, hip_y, seg = _rep(
+        {"trunk": (45, 38), "hip": (75, 95), "knee": (90, 120), "hip_y": (700, 660)}
+    )
+    hip_y = hip_y.copy()
+    knee = angles.knee.copy()
+    hip_y[[6, 7]] = 800.0
+    knee[[6, 7]] = np.nan
+    angles = replace(angles, knee=knee)
+    assert _measure(angles, hip_y, seg) == pytest.approx(0.0, abs=1.0)
