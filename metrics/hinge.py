@@ -118,6 +118,8 @@ class RepMeasure:
     frames around `peak_i` where `series` stays past the flag's mild threshold;
     otherwise it is `start_i` … `end_i`. `support` / `support_window` (default: `series`
     / `window`) are the per-frame values a flag's evidence counts (`metrics.evidence`).
+    `support_lower_bound` marks frames whose support value is only a lower bound (part
+    of the measure unseen): under the line, such a frame says nothing either way.
     """
 
     value: float
@@ -128,6 +130,7 @@ class RepMeasure:
     window: np.ndarray | None = None
     support: np.ndarray | None = None
     support_window: np.ndarray | None = None
+    support_lower_bound: np.ndarray | None = None
 
 
 def rep_params_for(view: ViewInfo, rep_params: RepParams = REP_PARAMS) -> RepParams:
@@ -296,6 +299,9 @@ def _judge_rep(
         window = m.support_window if m.support_window is not None else m.window
         if support is not None and window is not None:
             level = support_level(th.mild, th.unit)
+            if m.support_lower_bound is not None:
+                # unknown, not a pass: stepped over like a frame the mask missed
+                support = np.where(m.support_lower_bound & (support < level), np.nan, support)
             frames = run_around(support, window, m.peak_i, level, angles.t)
             finite = np.isfinite(support)
         else:
@@ -506,7 +512,17 @@ def _flexion(
     # the evidence reads the rounding over the whole rep: it is judged on the setup's
     # last moments, but a real one is still there as the pull starts
     rep_frames = np.arange(seg.start_i, seg.end_i + 1)
-    return RepMeasure(value, peak, lo, hi, shape.flexion_deg, idx, shape.flexion_deg, rep_frames)
+    return RepMeasure(
+        value,
+        peak,
+        lo,
+        hi,
+        shape.flexion_deg,
+        idx,
+        shape.flexion_deg,
+        rep_frames,
+        support_lower_bound=shape.head_unseen,
+    )
 
 
 def _extension(

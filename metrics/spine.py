@@ -143,6 +143,14 @@ class SpineShape:
     head_neutral_deg: float | None = None
     flexion_source: str | None = None
 
+    @property
+    def head_unseen(self) -> np.ndarray | None:
+        """(T,) bool: frames whose flexion is the back's fold alone because the head's
+        was not seen, a lower bound of the flexion (None without the folds)."""
+        if self.back_fold_deg is None or self.head_fold_deg is None:
+            return None
+        return np.isfinite(self.back_fold_deg) & ~np.isfinite(self.head_fold_deg)
+
 
 def directions(points: np.ndarray, min_points: int = 2) -> np.ndarray:
     """(T,) direction in degrees (counter-clockwise from +x) of the principal line

@@ -245,3 +245,38 @@ def test_an_evidence_run_steps_over_unknown_frames_inside_its_window_too() -> No
     v2 = np.array([12, np.nan, np.nan, np.nan, np.nan, np.nan, 12], float)
     t2 = np.arange(7) / 15.0
     assert run_around(v2, np.arange(7), 6, 10.0, t2).tolist() == [6]
+
+
+def test_a_flexion_read_without_the_head_does_not_break_its_evidence() -> None:
+    """0016r_1 at 854x480: the head's outline is missed on alternate bottom frames, where
+    the flexion falls to the back's fold alone (2.8 against 28 deg). That is a lower
+    bound: under the line it is unknown and stepped over, not a frame that passed, so the
+    rounding rests on its clearly read frames; without the mark it is 'too few to call'."""
+    from metrics.angles import Angles
+    from metrics.hinge import RepMeasure, _judge_rep
+    from metrics.reps import RepSegment
+    from metrics.thresholds import thresholds_for
+
+    n = 12
+    t = np.arange(n) / 15.0
+    flexion = np.array([0, 2, 28, 2.8, 27, 2.8, 28, 2.7, 29, 3, 1, 0], float)
+    head_unseen = np.isin(np.arange(n), [3, 5, 7])
+    nan = np.full(n, np.nan)
+    angles = Angles(t, nan, nan, nan, nan, nan, nan, nan, side="left", facing="left")
+    rows = [(float(x), np.zeros((33, 3)), np.zeros((33, 3)), np.ones(33), None, 0) for x in t]
+    track = PoseTrack.from_rows(rows, 640, 360, with_contour=True)
+    seg = RepSegment(1, 0, 6, n - 1, 0.0, float(t[6]), float(t[-1]), from_top=True)
+    th = thresholds_for()
+
+    def judged(lower_bound: np.ndarray | None) -> tuple[list[str], list[str]]:
+        m = RepMeasure(
+            28.0, 6, 2, 8, flexion, np.arange(n), flexion, np.arange(n),
+            support_lower_bound=lower_bound,
+        )  # fmt: skip
+        flags, not_judged, _ = _judge_rep(seg, {"spine_flexion": m}, True, track, angles, th)
+        return [f.code for f in flags], [d["reason"] for d in not_judged]
+
+    flags, _ = judged(head_unseen)
+    assert flags == ["spine_flexion"]
+    flags, reasons = judged(None)  # read as passes, the 2.8s cut the run to one frame
+    assert flags == [] and "too few to call" in reasons[0]
