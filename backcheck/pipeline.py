@@ -239,6 +239,7 @@ def extract_track(
     `follow_one`: one pose followed, a headcount each second (`vision.headcount`).
     """
     from metrics.angles import choose_side, facing_direction
+    from vision.gap_follow import follow_lost_lifter
     from vision.lifter import LifterTracker
     from vision.pose_pass import run_pose_pass
     from vision.second_look import second_look
@@ -276,6 +277,21 @@ def extract_track(
     )  # a far, small lifter: the pose pass again on a crop around them (vision.second_look)
     if look is not None and look.tracker is not None:
         tracker, rough = look.tracker, look.tracker.lifter_track(width, height)
+    else:  # the lifter lost for a while: followed through (vision.gap_follow)
+        frames, gained = follow_lost_lifter(
+            video,
+            model_path,
+            frames,
+            rough,
+            max_fps=max_fps,
+            scale_to=POSE_LONG_SIDE,
+            full_size=size,
+        )
+        if gained:
+            tracker = LifterTracker()
+            for frame in frames:
+                tracker.update(frame.t, frame.people)
+            rough = tracker.lifter_track(width, height)
     if not rough.found.any():
         raise AnalysisError(
             (look.failure if look is not None else None)

@@ -125,7 +125,7 @@ class LifterTracker:
                 if (
                     np.isfinite(d)
                     and d <= allowed
-                    and _similar_size(person.torso_size, trail.last.torso_size, trail.size)
+                    and similar_size(person.torso_size, trail.last.torso_size, trail.size)
                 ):
                     # A trail seen a moment ago beats one last seen a while back.
                     pairs.append((d + _LINK_GROWTH_PER_S * since, ti, pi))
@@ -213,7 +213,7 @@ class LifterTracker:
         return PoseTrack.from_rows(rows, width, height, with_contour=True)
 
 
-def _similar_size(own: float, *refs: float) -> bool:
+def similar_size(own: float, *refs: float) -> bool:
     """Whether a torso `own` px long could be, a moment later, the body whose torso was any
     of `refs` px long (`_LINK_SIZE_FACTOR`)."""
     return any(
@@ -312,7 +312,7 @@ def _better_fit(p: PersonPose, q: PersonPose, typical: float) -> bool:
 def _start_distance(early: _Trail, late: _Trail, times: list[float]) -> float:
     """Torso lengths from `late`'s first pose to the nearest of `early`'s poses in the
     `_START_LOOKBACK_S` before `late` starts, less the margin the time between them allows
-    (`_LINK_GROWTH_PER_S`); only poses of a similar size count (`_similar_size`)."""
+    (`_LINK_GROWTH_PER_S`); only poses of a similar size count (`similar_size`)."""
     start = late.frames[0]
     b = late.poses[0]
     best = np.inf
@@ -320,7 +320,7 @@ def _start_distance(early: _Trail, late: _Trail, times: list[float]) -> float:
         gap = times[start] - times[f]
         if f >= start or gap > _START_LOOKBACK_S:
             continue
-        if not _similar_size(b.torso_size, a.torso_size):
+        if not similar_size(b.torso_size, a.torso_size):
             continue
         d = torso_distance(a, b, max(a.torso_size, 1.0)) - _LINK_GROWTH_PER_S * gap
         best = min(best, d)

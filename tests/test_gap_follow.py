@@ -1,0 +1,156 @@
+"""Following the lifter through the frames where the pose pass lost them (vision/gap_follow.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metrics.track import PoseTrack
+from vision.gap_follow import (
+    LEAD_FRAMES,
+    MAX_STRETCH_S,
+    Stretch,
+    follow_stretches,
+    lost_stretches,
+)
+from vision.pose import PersonPose
+from vision.pose_pass import FramePoses
+
+FPS = 15.0
+
+
+def _body(x: float, y: float = 300.0, torso: float = 150.0) -> PersonPose:
+    """A pose whose torso (shoulders over hips) is centred at (x, y), `torso` px long."""
+    image = np.zeros((33, 3), np.float32)
+    image[:, :2] = (x, y)
+    image[[11, 12], :2] = (x, y - torso / 2)
+    image[[23, 24], :2] = (x, y + torso / 2)
+    return PersonPose(image, np.zeros((33, 3), np.float32), np.ones(33, np.float32), None)
+
+
+def _track(poses: Sequence[PersonPose | None]) -> PoseTrack:
+    nan33 = np.full((33, 3), np.nan, np.float32)
+    rows = [
+        (
+            k / FPS,
+            nan33 if p is None else p.image,
+            nan33 if p is None else p.world,
+            np.full(33, np.nan, np.float32) if p is None else p.visibility,
+            None,
+            0,
+        )
+        for k, p in enumerate(poses)
+    ]
+    return PoseTrack.from_rows(rows, 640, 360, with_contour=True)
+
+
+def test_a_stretch_starts_after_lead_frames_and_ends_when_the_lifter_is_back() -> None:
+    t = np.arange(20) / FPS
+    found = np.ones(20, bool)
+    found[5:12] = False
+    found[8] = True  # caught once by the detector: not yet followed again
+    assert lost_stretches(found, t) == [Stretch(5 - LEAD_FRAMES, 5, 12)]
+    found[0] = False  # the first frame has nothing before it to follow from
+    found[1] = False
+    assert lost_stretches(found, t)[0].first == 5
+
+
+def test_a_long_absence_is_not_followed() -> None:
+    n = int((MAX_STRETCH_S + 2) * FPS)
+    t = np.arange(n) / FPS
+    found = np.zeros(n, bool)
+    found[:3] = True
+    found[-2:] = True
+    assert lost_stretches(found, t) == []  # gone for longer than MAX_STRETCH_S
+
+
+def _detector(script: dict[int, list[PersonPose]], calls: list[tuple[float, float]]):
+    def detect(start_t: float, end_t: float) -> Iterator[tuple[float, list[PersonPose]]]:
+        calls.append((start_t, end_t))
+        k0, k1 = round(start_t * FPS), round(end_t * FPS)
+        for k in range(k0, k1 + 1):
+            yield k / FPS, script.get(k, [])
+
+    return detect
+
+
+def test_a_loss_the_cleaning_fills_is_not_followed() -> None:
+    t = np.arange(20) / FPS
+    found = np.ones(20, bool)
+    found[5:8] = False  # 3 frames: 0.27 s between the frames around them
+    assert lost_stretches(found, t) == []
+    found[8] = False  # 4 frames: 0.33 s, past what the cleaning fills
+    assert lost_stretches(found, t) == [Stretch(3, 5, 9)]
+
+
+LOST = (4, 5, 6, 7, 8)
+
+
+def test_the_follower_fills_the_lost_frames_with_the_lifter() -> None:
+    lifter = [_body(300.0 + 2 * k) for k in range(12)]
+    junk = _body(305.0, torso=15.0)  # the pass's fit of part of the body: gated
+    bystander = _body(560.0)
+    frames = [FramePoses(k / FPS, (lifter[k],)) for k in range(12)]
+    for k in LOST:
+        frames[k] = FramePoses(k / FPS, (junk, bystander))
+    rough = _track([junk if k in LOST else lifter[k] for k in range(12)])
+    lost = np.isin(np.arange(12), LOST)
+    calls: list[tuple[float, float]] = []
+    script = {k: [lifter[k]] for k in range(2, 9)}
+    out, gained = follow_stretches(frames, rough, lost, _detector(script, calls))
+    assert gained == 5
+    assert calls == [pytest.approx((2 / FPS, 8 / FPS))]  # from the lead frames on
+    for k in LOST:
+        xs = sorted(float(p.torso_center[0]) for p in out[k].people)
+        assert xs == pytest.approx([300.0 + 2 * k, 560.0])  # the junk fit is gone
+    assert out[3] is frames[3] and out[9] is frames[9]
+
+
+def test_a_follower_that_starts_on_someone_else_is_not_used() -> None:
+    lifter = _body(300.0)
+    frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
+    rough = _track([None if k in LOST else lifter for k in range(12)])
+    script = {k: [_body(560.0)] for k in range(2, 9)}  # the detector picked the bystander
+    out, gained = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
+    assert gained == 0
+    assert all(out[k].people == () for k in LOST)
+
+
+def test_a_follower_fit_of_another_size_is_not_added() -> None:
+    lifter = _body(300.0)
+    frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
+    rough = _track([None if k in LOST else lifter for k in range(12)])
+    script = {k: [lifter] for k in range(2, 9)}
+    script[5] = [_body(300.0, torso=20.0)]
+    out, gained = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
+    assert gained == 4
+    assert out[5].people == ()  # a torso 7.5 times shorter: the plates, not the lifter
+    assert len(out[6].people) == 1
+
+
+@pytest.mark.clips
+def test_a_lockout_the_detector_misses_at_480_px_is_followed(
+    shared_data: Path, model_path: Path, tmp_path: Path
+) -> None:
+    """yfgd_good_04 at 854x480, CRF 35: with two poses the detector misses the lifter
+    through the lockout and the pull read as no rep; followed, the lockout is seen and the
+    lean-back flagged, as on the clip itself."""
+    from backcheck.pipeline import extract_track
+    from metrics.analysis import analyze_track
+    from vision.transforms import make_variant
+
+    copy = make_variant(
+        shared_data / "clips" / "deadlift" / "yfgd_good_04.mp4", tmp_path / "g04.mp4", "short480"
+    )
+    track = extract_track(copy, model_path)
+    analysis = analyze_track(track, exercise="hinge")
+    lockout = (track.t > 2.8) & (track.t < 3.6)
+    assert analysis.angles.trunk[lockout].size >= 10
+    assert np.isfinite(analysis.angles.trunk[lockout]).mean() >= 0.8
+    assert np.nanmedian(analysis.angles.trunk[lockout]) == pytest.approx(-20.0, abs=8.0)
+    reps = analysis.result.reps
+    assert len(reps) == 1
+    assert "spine_extension" in reps[0].flags
