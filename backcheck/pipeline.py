@@ -278,7 +278,7 @@ def extract_track(
     if look is not None and look.tracker is not None:
         tracker, rough = look.tracker, look.tracker.lifter_track(width, height)
     else:  # the lifter lost for a while: followed through (vision.gap_follow)
-        frames, gained = follow_lost_lifter(
+        pins = follow_lost_lifter(
             video,
             model_path,
             frames,
@@ -287,10 +287,9 @@ def extract_track(
             scale_to=POSE_LONG_SIDE,
             full_size=size,
         )
-        if gained:
-            tracker = LifterTracker()
-            for frame in frames:
-                tracker.update(frame.t, frame.people)
+        for i, pose in pins.items():
+            tracker.pin(i, pose)
+        if pins:
             rough = tracker.lifter_track(width, height)
     if not rough.found.any():
         raise AnalysisError(

@@ -100,13 +100,29 @@ def test_the_follower_fills_the_lost_frames_with_the_lifter() -> None:
     lost = np.isin(np.arange(12), LOST)
     calls: list[tuple[float, float]] = []
     script = {k: [lifter[k]] for k in range(2, 9)}
-    out, gained = follow_stretches(frames, rough, lost, _detector(script, calls))
-    assert gained == 5
+    pins = follow_stretches(frames, rough, lost, _detector(script, calls))
     assert calls == [pytest.approx((2 / FPS, 8 / FPS))]  # from the lead frames on
+    assert sorted(pins) == list(LOST)
+    assert all(pins[k] is lifter[k] for k in LOST)
+
+
+def test_pinned_poses_replace_the_lost_ones_and_no_found_frame_loses_the_lifter() -> None:
+    from vision.lifter import LifterTracker
+
+    lifter = [_body(300.0 + 2 * k, torso=200.0) for k in range(12)]
+    junk = _body(305.0, torso=15.0)
+    bystander = _body(560.0, torso=100.0)  # smaller, standing still: not the lifter
+    tracker = LifterTracker()
+    for k in range(12):
+        tracker.update(k / FPS, (junk, bystander) if k in LOST else (lifter[k], bystander))
+    before = tracker.lifter_track(640, 360)
     for k in LOST:
-        xs = sorted(float(p.torso_center[0]) for p in out[k].people)
-        assert xs == pytest.approx([300.0 + 2 * k, 560.0])  # the junk fit is gone
-    assert out[3] is frames[3] and out[9] is frames[9]
+        tracker.pin(k, lifter[k])
+    after = tracker.lifter_track(640, 360)
+    assert after.found.all() and before.found.sum() <= after.found.sum()
+    centre_x = after.image[:, 11, 0]
+    assert centre_x == pytest.approx([300.0 + 2 * k for k in range(12)])
+    assert after.others.tolist() == before.others.tolist()  # the bystander, every frame
 
 
 def test_a_follower_that_starts_on_someone_else_is_not_used() -> None:
@@ -114,21 +130,18 @@ def test_a_follower_that_starts_on_someone_else_is_not_used() -> None:
     frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
     rough = _track([None if k in LOST else lifter for k in range(12)])
     script = {k: [_body(560.0)] for k in range(2, 9)}  # the detector picked the bystander
-    out, gained = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
-    assert gained == 0
-    assert all(out[k].people == () for k in LOST)
+    assert follow_stretches(frames, rough, ~rough.found, _detector(script, [])) == {}
 
 
-def test_a_follower_fit_of_another_size_is_not_added() -> None:
+def test_a_follower_fit_of_another_size_or_place_is_not_taken() -> None:
     lifter = _body(300.0)
     frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
     rough = _track([None if k in LOST else lifter for k in range(12)])
     script = {k: [lifter] for k in range(2, 9)}
-    script[5] = [_body(300.0, torso=20.0)]
-    out, gained = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
-    assert gained == 4
-    assert out[5].people == ()  # a torso 7.5 times shorter: the plates, not the lifter
-    assert len(out[6].people) == 1
+    script[5] = [_body(300.0, torso=20.0)]  # a torso 7.5 times shorter: the plates
+    script[7] = [_body(420.0)]  # drifted onto someone a torso away within a frame
+    pins = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
+    assert sorted(pins) == [4, 6, 8]
 
 
 @pytest.mark.clips

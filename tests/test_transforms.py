@@ -145,3 +145,14 @@ def test_short_side_copy_is_480_px_on_the_short_side(tmp_path: Path) -> None:
     # a clip already under 480 px on its short side keeps its size (only recompressed)
     small = make_variant(tmp_path / "s.mp4", tmp_path / "s2.mp4", "short480")
     assert (probe(small).width, probe(small).height) == (info.width, info.height)
+
+
+@pytest.mark.clips
+def test_a_copy_is_the_same_file_every_time(shared_data: Path, tmp_path: Path) -> None:
+    """The evaluation's copies are coded reproducibly, so a change in its invariance table
+    is the code's, not the encoder's: with libx264's macroblock tree on, two makes of
+    this 854x480 copy differed (decoded up to 50 levels apart)."""
+    clip = shared_data / "clips" / "deadlift" / "yfgd_bad_04.mp4"
+    a = make_variant(clip, tmp_path / "a.mp4", "short480").read_bytes()
+    b = make_variant(clip, tmp_path / "b.mp4", "short480").read_bytes()
+    assert a == b

@@ -9,14 +9,17 @@ frame's landmarks instead of running the detector, and keeps them (measured on t
 copy: a torso of 56–64 px and a lean-back of 16–20° on every lockout frame, against one
 frame found).
 
-So, after the pose pass, each stretch of analysed frames where the lifter was not found
-and that follows frames where they were is looked at again: one pose is followed from
+So, after the pose pass, each stretch of analysed frames where the lifter was lost (not
+found, or found as no body could be: the plausibility gate drops a shoulder or hip) and
+that follows frames where they were is looked at again: one pose is followed from
 `LEAD_FRAMES` frames before the stretch to its end. It must start on the lifter (its
 torso within `MATCH_TORSO` torso lengths of the lifter's on the last lead frame), or the
-stretch is left as it was. What it finds in the stretch is added to those frames'
-detections and the lifter is chosen again (`vision.lifter`), so a follower that drifts
-onto someone else or onto the plates is refused there as any detection is; the
-plausibility gate (`metrics.plausibility`) still judges every frame it adds.
+stretch is left as it was, and each pose it gives must continue the last one as the
+lifter's trail does between frames (`vision.lifter.link_distance`), so a follower that
+drifts onto someone else or onto the plates is refused there. The poses it gives are
+pinned as the lifter's on those frames (`LifterTracker.pin`): the choice of the lifter
+over the clip is made as before, so no frame where the pose pass had the lifter loses
+them. The plausibility gate still judges every frame followed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 from metrics.clean import MAX_GAP_S
 from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
-from vision.lifter import similar_size, torso_distance
+from vision.lifter import link_distance, torso_distance
 from vision.pose import PersonPose
 from vision.pose_pass import FramePoses
 
@@ -104,14 +107,16 @@ def follow_stretches(
     rough: PoseTrack,
     lost: np.ndarray,
     detect_stretch: StretchDetector,
-) -> tuple[list[FramePoses], int]:
-    """`frames` where a one-pose follower found the lifter in a stretch of `lost` frames
-    of the lifter's track `rough` (a row per frame), and how many frames it gave a pose.
+) -> dict[int, PersonPose]:
+    """The lifter's pose on the frames of each stretch of `lost` frames of the lifter's
+    track `rough` (a row per frame of `frames`) where a one-pose follower found them.
 
-    In those frames the follower's pose replaces the lifter's pose (one the gate would
-    drop, or none) and any other detection of the same body (within `MATCH_TORSO`)."""
-    out = list(frames)
-    gained = 0
+    The follower must start on the lifter (`MATCH_TORSO` on the last lead frame), and
+    each pose it gives must continue the last one taken as the lifter's does between
+    frames (`vision.lifter.link_distance`: near it, of the lifter's size); frames that
+    `lost` does not mark keep the pose pass's lifter.
+    """
+    pins: dict[int, PersonPose] = {}
     times = np.array([f.t for f in frames])
     half_step = float(np.median(np.diff(times))) / 2 if len(times) > 1 else 0.0
     for s in lost_stretches(~lost, rough.t):
@@ -120,26 +125,21 @@ def follow_stretches(
             i = int(np.argmin(np.abs(times - t)))
             if abs(times[i] - t) <= half_step + 1e-6:
                 seen[i] = people
-        lifter = _pose_of(rough, s.first - 1)
+        last, last_t = _pose_of(rough, s.first - 1), float(times[s.first - 1])
+        size = last.torso_size
         followed = seen.get(s.first - 1)
-        if not followed or not (
-            torso_distance(followed[0], lifter, lifter.torso_size) <= MATCH_TORSO
-        ):
+        if not followed or not torso_distance(followed[0], last, size) <= MATCH_TORSO:
             continue  # the follower started on someone or something else
         for i in range(s.first, s.end):
+            if not lost[i]:
+                last, last_t = _pose_of(rough, i), float(times[i])
+                continue
             pose = seen[i][0] if seen.get(i) else None
-            if pose is None or not lost[i] or not similar_size(pose.torso_size, lifter.torso_size):
-                continue  # a fit of part of the body is not the lifter either
-            size = pose.torso_size
-            others = tuple(
-                p
-                for p in out[i].people
-                if not np.array_equal(p.image, rough.image[i], equal_nan=True)
-                and not torso_distance(p, pose, size) <= MATCH_TORSO
-            )
-            out[i] = FramePoses(out[i].t, (*others, pose))
-            gained += 1
-    return out, gained
+            if pose is None or link_distance(pose, last, size, times[i] - last_t) is None:
+                continue  # not found, or not the body it followed (plates, a bystander)
+            pins[i] = pose
+            last, last_t = pose, float(times[i])
+    return pins
 
 
 def follow_lost_lifter(
@@ -151,12 +151,12 @@ def follow_lost_lifter(
     max_fps: float | None,
     scale_to: int | None,
     full_size: tuple[int, int],
-) -> tuple[list[FramePoses], int]:
+) -> dict[int, PersonPose]:
     """`follow_stretches` with the pose model (one pose, in VIDEO mode) on the video's
     analysed frames, decoded again for the stretches only."""
     lost = lost_frames(rough)
     if not lost_stretches(~lost, rough.t):
-        return list(frames), 0
+        return {}
     from vision.pose_reuse import open_estimator
     from vision.video import iter_frames
 

@@ -60,6 +60,22 @@ def torso_distance(a: PersonPose, b: PersonPose, size: float) -> float:
     return float(np.hypot(*(a.torso_center - b.torso_center))) / size
 
 
+def link_distance(
+    person: PersonPose, last: PersonPose, size: float, since_s: float
+) -> float | None:
+    """How far (torso lengths of `size` px) `person` is from `last`, the pose of the same
+    body `since_s` earlier, or None when it cannot be that body: farther than
+    `_LINK_DISTANCE` plus `_LINK_GROWTH_PER_S` a second, or not of a similar size
+    (`similar_size`) to `last` or to `size`."""
+    d = torso_distance(person, last, size)
+    allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * since_s
+    if not (np.isfinite(d) and d <= allowed):
+        return None
+    if not similar_size(person.torso_size, last.torso_size, size):
+        return None
+    return d
+
+
 def pick_lifter(people: list[PersonPose], previous: PersonPose | None) -> PersonPose | None:
     """The lifter among this frame's people (live): whoever is nearest where the lifter was.
 
@@ -104,6 +120,13 @@ class LifterTracker:
         self._counts: list[int] = []
         self._open: list[_Trail] = []
         self._closed: list[_Trail] = []
+        self._pinned: dict[int, PersonPose] = {}
+
+    def pin(self, frame: int, person: PersonPose) -> None:
+        """Make `person` the lifter's pose on analysed frame `frame` whoever the choice
+        of the lifter finds there (`vision.gap_follow`: the lifter followed through a
+        loss); the choice itself is made without it."""
+        self._pinned[frame] = person
 
     def update(self, t: float, people: Sequence[PersonPose]) -> None:
         """Add the detections of the next analysed frame (at `t` seconds)."""
@@ -117,16 +140,10 @@ class LifterTracker:
         self._open = still_open
         pairs = []
         for ti, trail in enumerate(self._open):
-            size = trail.size
             since = t - trail.last_t
-            allowed = _LINK_DISTANCE + _LINK_GROWTH_PER_S * since
             for pi, person in enumerate(people):
-                d = torso_distance(person, trail.last, size)
-                if (
-                    np.isfinite(d)
-                    and d <= allowed
-                    and similar_size(person.torso_size, trail.last.torso_size, trail.size)
-                ):
+                d = link_distance(person, trail.last, trail.size, since)
+                if d is not None:
                     # A trail seen a moment ago beats one last seen a while back.
                     pairs.append((d + _LINK_GROWTH_PER_S * since, ti, pi))
         used_t: set[int] = set()
@@ -160,6 +177,10 @@ class LifterTracker:
 
     def lifter_frames(self) -> dict[int, PersonPose]:
         """Frame index → the lifter's pose, for the frames where the lifter was found."""
+        return {**self._chosen(), **self._pinned}
+
+    def _chosen(self) -> dict[int, PersonPose]:
+        """The lifter's poses among the frames' detections (pins aside)."""
         trails = self._closed + self._open
         if not trails:
             return {}
@@ -195,14 +216,15 @@ class LifterTracker:
         `facing` ("left"/"right", the direction the lifter faces in the image) picks which
         mask edge is the back; None leaves `back_contour` empty (all NaN).
         """
-        chosen = self.lifter_frames()
+        detected = self._chosen()
+        chosen = {**detected, **self._pinned}
         side = 0 if facing == "right" else 1
         rows: list[Row] = []
         nan33 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
         nanvis = np.full(N_LANDMARKS, np.nan, np.float32)
         for i, t in enumerate(self._times):
             p = chosen.get(i)
-            others = self._counts[i] - (1 if p is not None else 0)
+            others = self._counts[i] - (1 if i in detected else 0)
             if p is None:
                 rows.append((t, nan33, nan33, nanvis, None, others))
                 continue

@@ -25,7 +25,10 @@ in `TRANSFORMS` (the invariance table): ``far``, the clip shrunk so its height i
 lifter filmed from across the gym (`vision.second_look` must find them).
 
 The re-encoded copies other than ``small480`` and ``short480`` use CRF 18 at the clip's own
-size, so what changes is the transform, not the quality.
+size, so what changes is the transform, not the quality. Every copy is coded reproducibly
+(`VideoWriter(reproducible=True)`): the same clip always gives the same copy, so a change
+in the invariance table is the code's, not the encoder's (before, two makes of one 480 px
+copy decoded up to 50 levels apart, and a rep could flip between evaluation runs).
 """
 
 from __future__ import annotations
@@ -91,7 +94,9 @@ def make_variant(src: str | Path, dst: str | Path, transform: str) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.stem + ".part.mp4")
     frames: Iterator[VideoFrame] = iter_frames(src, max_fps=max_fps)
-    with VideoWriter(tmp, max_side=max_side, crf=crf, preset="veryfast", threads=1) as writer:
+    with VideoWriter(
+        tmp, max_side=max_side, crf=crf, preset="veryfast", threads=1, reproducible=True
+    ) as writer:
         for frame in frames:
             writer.write(turn(frame.rgb), frame.t)
         writer.close(end_t=info.duration_s)

@@ -63,6 +63,11 @@ class VideoWriter:
         nothing else tells it; ``None`` takes it from the first two timestamps.
     threads
         Encoder threads; 0 lets libx264 choose (all cores).
+    reproducible
+        Turn off libx264's macroblock tree, whose output varies from run to run here
+        even on one thread (the same frames coded twice decoded up to 50 levels apart),
+        so the same frames always give the same file: the evaluation's copies
+        (`vision.transforms`). It costs a little quality at a given CRF.
 
     Times are seconds (``t >= 0``, strictly increasing) and are kept as they are: a first
     frame at ``t = 0.5`` starts the output at 0.5 s, as in the input.
@@ -80,6 +85,7 @@ class VideoWriter:
         preset: str = "veryfast",
         fps: float | None = None,
         threads: int = 0,
+        reproducible: bool = False,
     ) -> None:
         if max_side is not None and max_side < 2:
             raise ValueError(f"max_side must be at least 2, got {max_side}")
@@ -91,6 +97,7 @@ class VideoWriter:
         self.preset = preset
         self.fps = fps
         self.threads = threads
+        self.reproducible = reproducible
         self.size: tuple[int, int] | None = None  # output (width, height), set by first write
         self.frames_written = 0
         self._input_shape: tuple[int, ...] | None = None
@@ -207,9 +214,7 @@ class VideoWriter:
         container = av.open(
             str(self.path), mode="w", format="mp4", container_options={"movflags": "+faststart"}
         )
-        stream = container.add_stream(
-            "libx264", rate=rate, options={"crf": str(self.crf), "preset": self.preset}
-        )
+        stream = container.add_stream("libx264", rate=rate, options=self._x264_options())
         stream.width, stream.height = self.size
         stream.pix_fmt = "yuv420p"
         stream.time_base = _TIME_BASE
@@ -221,6 +226,12 @@ class VideoWriter:
         cc.color_trc = 1  # AVCOL_TRC_BT709
         cc.color_range = 1  # AVCOL_RANGE_MPEG (limited)
         self._container, self._stream = container, stream
+
+    def _x264_options(self) -> dict[str, str]:
+        options = {"crf": str(self.crf), "preset": self.preset}
+        if self.reproducible:
+            options["x264-params"] = "mbtree=0"
+        return options
 
     def _emit(self, duration: int) -> None:
         """Encode the held-back frame with `duration` ticks and mux what comes out."""
