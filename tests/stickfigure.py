@@ -16,6 +16,7 @@ import numpy as np
 
 from metrics.landmarks import N_LANDMARKS, Landmark
 from metrics.track import PoseTrack
+from vision.pose import PersonPose
 
 L = Landmark
 
@@ -198,3 +199,13 @@ def plank_pose(sag_deg: float, tilt_deg: float = 0.0, neck: float = 180.0) -> tu
     alpha_s = math.degrees(math.atan2(leg * math.sin(d), TRUNK_M + leg * math.cos(d)))
     trunk = 90.0 - (tilt_deg + alpha_s)
     return (trunk, 180.0 + sag_deg, 180.0, neck)
+
+
+def torso_pose(x: float, y: float = 300.0, torso: float = 150.0) -> PersonPose:
+    """A pose whose torso (shoulders over hips) is centred at (x, y), `torso` px long,
+    every other landmark at the centre: for tests of who is followed, not of angles."""
+    image = np.zeros((33, 3), np.float32)
+    image[:, :2] = (x, y)
+    image[[11, 12], :2] = (x, y - torso / 2)
+    image[[23, 24], :2] = (x, y + torso / 2)
+    return PersonPose(image, np.zeros((33, 3), np.float32), np.ones(33, np.float32), None)

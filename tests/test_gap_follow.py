@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from metrics.track import PoseTrack
+from tests.stickfigure import torso_pose
 from vision.gap_follow import (
     LEAD_FRAMES,
     MAX_STRETCH_S,
@@ -20,15 +21,6 @@ from vision.pose import PersonPose
 from vision.pose_pass import FramePoses
 
 FPS = 15.0
-
-
-def _body(x: float, y: float = 300.0, torso: float = 150.0) -> PersonPose:
-    """A pose whose torso (shoulders over hips) is centred at (x, y), `torso` px long."""
-    image = np.zeros((33, 3), np.float32)
-    image[:, :2] = (x, y)
-    image[[11, 12], :2] = (x, y - torso / 2)
-    image[[23, 24], :2] = (x, y + torso / 2)
-    return PersonPose(image, np.zeros((33, 3), np.float32), np.ones(33, np.float32), None)
 
 
 def _track(poses: Sequence[PersonPose | None]) -> PoseTrack:
@@ -90,9 +82,9 @@ LOST = (4, 5, 6, 7, 8)
 
 
 def test_the_follower_fills_the_lost_frames_with_the_lifter() -> None:
-    lifter = [_body(300.0 + 2 * k) for k in range(12)]
-    junk = _body(305.0, torso=15.0)  # the pass's fit of part of the body: gated
-    bystander = _body(560.0)
+    lifter = [torso_pose(300.0 + 2 * k) for k in range(12)]
+    junk = torso_pose(305.0, torso=15.0)  # the pass's fit of part of the body: gated
+    bystander = torso_pose(560.0)
     frames = [FramePoses(k / FPS, (lifter[k],)) for k in range(12)]
     for k in LOST:
         frames[k] = FramePoses(k / FPS, (junk, bystander))
@@ -109,9 +101,9 @@ def test_the_follower_fills_the_lost_frames_with_the_lifter() -> None:
 def test_pinned_poses_replace_the_lost_ones_and_no_found_frame_loses_the_lifter() -> None:
     from vision.lifter import LifterTracker
 
-    lifter = [_body(300.0 + 2 * k, torso=200.0) for k in range(12)]
-    junk = _body(305.0, torso=15.0)
-    bystander = _body(560.0, torso=100.0)  # smaller, standing still: not the lifter
+    lifter = [torso_pose(300.0 + 2 * k, torso=200.0) for k in range(12)]
+    junk = torso_pose(305.0, torso=15.0)
+    bystander = torso_pose(560.0, torso=100.0)  # smaller, standing still: not the lifter
     tracker = LifterTracker()
     for k in range(12):
         tracker.update(k / FPS, (junk, bystander) if k in LOST else (lifter[k], bystander))
@@ -126,20 +118,20 @@ def test_pinned_poses_replace_the_lost_ones_and_no_found_frame_loses_the_lifter(
 
 
 def test_a_follower_that_starts_on_someone_else_is_not_used() -> None:
-    lifter = _body(300.0)
+    lifter = torso_pose(300.0)
     frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
     rough = _track([None if k in LOST else lifter for k in range(12)])
-    script = {k: [_body(560.0)] for k in range(2, 9)}  # the detector picked the bystander
+    script = {k: [torso_pose(560.0)] for k in range(2, 9)}  # the detector picked the bystander
     assert follow_stretches(frames, rough, ~rough.found, _detector(script, [])) == {}
 
 
 def test_a_follower_fit_of_another_size_or_place_is_not_taken() -> None:
-    lifter = _body(300.0)
+    lifter = torso_pose(300.0)
     frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
     rough = _track([None if k in LOST else lifter for k in range(12)])
     script = {k: [lifter] for k in range(2, 9)}
-    script[5] = [_body(300.0, torso=20.0)]  # a torso 7.5 times shorter: the plates
-    script[7] = [_body(420.0)]  # drifted onto someone a torso away within a frame
+    script[5] = [torso_pose(300.0, torso=20.0)]  # a torso 7.5 times shorter: the plates
+    script[7] = [torso_pose(420.0)]  # drifted onto someone a torso away within a frame
     pins = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
     assert sorted(pins) == [4, 6, 8]
 

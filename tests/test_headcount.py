@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import vision.headcount
+from tests.stickfigure import torso_pose
 from vision.headcount import (
     CUT_CHANGE,
     HEADCOUNT_EVERY_S,
@@ -20,14 +21,6 @@ from vision.headcount import (
 from vision.pose import PersonPose
 
 FPS = 15.0
-
-
-def _body(x: float, y: float = 300.0, torso: float = 150.0) -> PersonPose:
-    """A pose whose torso (shoulders over hips) is centred at (x, y), `torso` px long."""
-    image = np.zeros((33, 3), np.float32)
-    image[[11, 12], :2] = (x, y - torso / 2)
-    image[[23, 24], :2] = (x, y + torso / 2)
-    return PersonPose(image, np.zeros((33, 3), np.float32), np.ones(33, np.float32), None)
 
 
 class ScriptedModel:
@@ -45,9 +38,9 @@ class ScriptedModel:
         self.calls.append(round(t, 3))
         found = self.people(t, fresh)
         return (
-            [_body(*p) for p in found]
+            [torso_pose(*p) for p in found]
             if isinstance(found, list)
-            else [_body(100.0 * i) for i in range(found)]
+            else [torso_pose(100.0 * i) for i in range(found)]
         )
 
     def restart(self) -> None:
