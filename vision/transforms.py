@@ -28,7 +28,8 @@ The re-encoded copies other than ``small480`` and ``short480`` use CRF 18 at the
 size, so what changes is the transform, not the quality. Every copy is coded reproducibly
 (`VideoWriter(reproducible=True)`): the same clip always gives the same copy, so a change
 in the invariance table is the code's, not the encoder's (before, two makes of one 480 px
-copy decoded up to 50 levels apart, and a rep could flip between evaluation runs).
+copy decoded up to 50 levels apart, libx264's AVX-512 code, and a rep could flip between
+evaluation runs).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ PyAV is imported inside methods so importing this module stays cheap.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -64,10 +65,12 @@ class VideoWriter:
     threads
         Encoder threads; 0 lets libx264 choose (all cores).
     reproducible
-        Turn off libx264's macroblock tree, whose output varies from run to run here
-        even on one thread (the same frames coded twice decoded up to 50 levels apart),
-        so the same frames always give the same file: the evaluation's copies
-        (`vision.transforms`). It costs a little quality at a given CRF.
+        The same frames always give the same file (the evaluation's copies,
+        `vision.transforms`). libx264's AVX-512 code varies from run to run, even on one
+        thread (the same frames coded twice decoded up to 50 levels apart; with its
+        code capped at AVX2, or without assembly, every run gave the same bytes), so on
+        a CPU with AVX-512 the cap is set. The other paths give the same bytes as each
+        other and the same quality.
 
     Times are seconds (``t >= 0``, strictly increasing) and are kept as they are: a first
     frame at ``t = 0.5`` starts the output at 0.5 s, as in the input.
@@ -229,8 +232,8 @@ class VideoWriter:
 
     def _x264_options(self) -> dict[str, str]:
         options = {"crf": str(self.crf), "preset": self.preset}
-        if self.reproducible:
-            options["x264-params"] = "mbtree=0"
+        if self.reproducible and _has_avx512():
+            options["x264-params"] = "asm=AVX2"
         return options
 
     def _emit(self, duration: int) -> None:
@@ -256,3 +259,14 @@ class VideoWriter:
         if packet.pts is not None and packet.pts in self._durations:
             packet.duration = self._durations.pop(packet.pts)
         self._container.mux(packet)
+
+
+@functools.cache
+def _has_avx512() -> bool:
+    """Whether this CPU reports AVX-512 (Linux; elsewhere assumed not)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    return "avx512" in flags and "avx2" in flags.split()
