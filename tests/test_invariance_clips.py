@@ -47,7 +47,9 @@ def clips(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 
 # Known to change today (issue 13 is open; docs/evaluation.md's invariance table lists every
-# change). Not strict: the pose pass is not the same from run to run. At 480 px the pose
+# change). Not strict: the copies are coded the same every run (vision.transforms), but the
+# pose model's kernels differ between CPUs (AVX2, AVX-512), and these two sit near their
+# lines. At 480 px the pose
 # model does not find this small outdoor lifter until the lockout (the pull is not seen,
 # its checks not judged) or loses the lean-back frames: a vision change, not a rule. The
 # rotated copy's change (a lockout not seen) is gone from the shared cache's tracks.
