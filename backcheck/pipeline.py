@@ -33,6 +33,7 @@ from models.registry import MODE_DEFAULTS
 if TYPE_CHECKING:
     from models.provision import ModelAsset
     from vision.frame_stash import FrameStash
+    from vision.pose import PersonPose
     from vision.video import VideoInfo
 
 Progress = Callable[[float, str], None]
@@ -275,6 +276,7 @@ def extract_track(
     look = second_look(
         video, model_path, rough, max_fps=max_fps, duration_s=total_s, workers=workers
     )  # a far, small lifter: the pose pass again on a crop around them (vision.second_look)
+    pins: dict[int, PersonPose] = {}
     if look is not None and look.tracker is not None:
         tracker, rough = look.tracker, look.tracker.lifter_track(width, height)
     else:  # the lifter lost for a while: followed through (vision.gap_follow)
@@ -301,6 +303,8 @@ def extract_track(
     track = tracker.lifter_track(width, height, facing=facing)
     if look is not None and look.tracker is not None and look.box is not None:
         track = replace(track, crop=look.box)
+    if pins:
+        track = replace(track, followed=np.isin(np.arange(len(track)), list(pins)))
     return track
 
 

@@ -63,6 +63,8 @@ class TrackAnalysis:
         cols.update(self.result.columns)
         if self.plausibility is not None:
             cols["plausibility"] = frame_labels(self.plausibility, self.track, self.angles.side)
+        # 1 where the lifter was followed through a stretch the pose pass lost
+        cols["followed"] = self.track.followed.astype(np.int8)
         return cols
 
 

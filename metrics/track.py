@@ -52,6 +52,9 @@ class PoseTrack:
     crop : (x0, y0, x1, y1) or None
         The part of the frame (pixels) the lifter was found in by a second, closer look
         (`vision.second_look`: a far, small lifter); None when the whole frame was used.
+    followed : (T,) bool
+        Frames whose landmarks come from following the lifter through a stretch the pose
+        pass lost (`vision.gap_follow`), not from the pass itself.
     """
 
     t: np.ndarray
@@ -63,16 +66,20 @@ class PoseTrack:
     back_contour: np.ndarray | None = None
     others: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     crop: tuple[int, int, int, int] | None = None
+    followed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def __post_init__(self) -> None:
         n = len(self.t)
         if self.others.shape == (0,) and n:
             object.__setattr__(self, "others", np.zeros(n, np.int16))
+        if self.followed.shape == (0,) and n:
+            object.__setattr__(self, "followed", np.zeros(n, bool))
         _expect(self.t, (n,), "t")
         _expect(self.image, (n, N_LANDMARKS, 3), "image")
         _expect(self.world, (n, N_LANDMARKS, 3), "world")
         _expect(self.visibility, (n, N_LANDMARKS), "visibility")
         _expect(self.others, (n,), "others")
+        _expect(self.followed, (n,), "followed")
         if self.back_contour is not None:
             object.__setattr__(self, "back_contour", _full_contour(self.back_contour))
             _expect(self.back_contour, (n, len(BACK_STATIONS), 2), "back_contour")
@@ -132,6 +139,7 @@ class PoseTrack:
             visibility=self.visibility[index],
             back_contour=bc,
             others=self.others[index],
+            followed=self.followed[index],
         )
 
     def save(self, path: str | Path) -> None:
@@ -152,6 +160,8 @@ class PoseTrack:
             arrays["back_contour_neck"] = self.back_contour[:, TRUNK_STATIONS:]
         if self.crop is not None:
             arrays["crop"] = np.array(self.crop, np.int32)
+        if self.followed.any():
+            arrays["followed"] = self.followed
         with open(path, "wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
@@ -178,6 +188,7 @@ class PoseTrack:
                 back_contour=contour,
                 others=z["others"].astype(np.int16),
                 crop=_box(z["crop"]) if "crop" in z.files else None,
+                followed=z["followed"].astype(bool) if "followed" in z.files else np.zeros(0, bool),
             )
 
 

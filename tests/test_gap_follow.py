@@ -153,9 +153,26 @@ def test_a_lockout_the_detector_misses_at_480_px_is_followed(
     track = extract_track(copy, model_path)
     analysis = analyze_track(track, exercise="hinge")
     lockout = (track.t > 2.8) & (track.t < 3.6)
+    # the timeseries says which frames were followed, and the saved track keeps it
+    assert track.followed[lockout].mean() >= 0.5
+    assert analysis.columns()["followed"].tolist() == track.followed.astype(int).tolist()
+    track.save(tmp_path / "track.npz")
+    assert PoseTrack.load(tmp_path / "track.npz").followed.tolist() == track.followed.tolist()
     assert analysis.angles.trunk[lockout].size >= 10
     assert np.isfinite(analysis.angles.trunk[lockout]).mean() >= 0.8
     assert np.nanmedian(analysis.angles.trunk[lockout]) == pytest.approx(-20.0, abs=8.0)
     reps = analysis.result.reps
     assert len(reps) == 1
     assert "spine_extension" in reps[0].flags
+
+
+def test_the_track_keeps_which_frames_were_followed(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    track = _track([torso_pose(300.0) for _ in range(6)])
+    assert track.followed.tolist() == [False] * 6  # the pose pass's own, by default
+    marked = replace(track, followed=np.array([0, 0, 1, 1, 0, 0], bool))
+    marked.save(tmp_path / "t.npz")
+    loaded = PoseTrack.load(tmp_path / "t.npz")
+    assert loaded.followed.tolist() == [False, False, True, True, False, False]
+    assert loaded.select(slice(2, 5)).followed.tolist() == [True, True, False]
