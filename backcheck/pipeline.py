@@ -283,7 +283,6 @@ def extract_track(
         pins = follow_lost_lifter(
             video,
             model_path,
-            frames,
             rough,
             max_fps=max_fps,
             scale_to=POSE_LONG_SIDE,

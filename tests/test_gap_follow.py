@@ -18,7 +18,6 @@ from vision.gap_follow import (
     lost_stretches,
 )
 from vision.pose import PersonPose
-from vision.pose_pass import FramePoses
 
 FPS = 15.0
 
@@ -84,15 +83,11 @@ LOST = (4, 5, 6, 7, 8)
 def test_the_follower_fills_the_lost_frames_with_the_lifter() -> None:
     lifter = [torso_pose(300.0 + 2 * k) for k in range(12)]
     junk = torso_pose(305.0, torso=15.0)  # the pass's fit of part of the body: gated
-    bystander = torso_pose(560.0)
-    frames = [FramePoses(k / FPS, (lifter[k],)) for k in range(12)]
-    for k in LOST:
-        frames[k] = FramePoses(k / FPS, (junk, bystander))
     rough = _track([junk if k in LOST else lifter[k] for k in range(12)])
     lost = np.isin(np.arange(12), LOST)
     calls: list[tuple[float, float]] = []
     script = {k: [lifter[k]] for k in range(2, 9)}
-    pins = follow_stretches(frames, rough, lost, _detector(script, calls))
+    pins = follow_stretches(rough, lost, _detector(script, calls))
     assert calls == [pytest.approx((2 / FPS, 8 / FPS))]  # from the lead frames on
     assert sorted(pins) == list(LOST)
     assert all(pins[k] is lifter[k] for k in LOST)
@@ -119,20 +114,18 @@ def test_pinned_poses_replace_the_lost_ones_and_no_found_frame_loses_the_lifter(
 
 def test_a_follower_that_starts_on_someone_else_is_not_used() -> None:
     lifter = torso_pose(300.0)
-    frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
     rough = _track([None if k in LOST else lifter for k in range(12)])
     script = {k: [torso_pose(560.0)] for k in range(2, 9)}  # the detector picked the bystander
-    assert follow_stretches(frames, rough, ~rough.found, _detector(script, [])) == {}
+    assert follow_stretches(rough, ~rough.found, _detector(script, [])) == {}
 
 
 def test_a_follower_fit_of_another_size_or_place_is_not_taken() -> None:
     lifter = torso_pose(300.0)
-    frames = [FramePoses(k / FPS, () if k in LOST else (lifter,)) for k in range(12)]
     rough = _track([None if k in LOST else lifter for k in range(12)])
     script = {k: [lifter] for k in range(2, 9)}
     script[5] = [torso_pose(300.0, torso=20.0)]  # a torso 7.5 times shorter: the plates
     script[7] = [torso_pose(420.0)]  # drifted onto someone a torso away within a frame
-    pins = follow_stretches(frames, rough, ~rough.found, _detector(script, []))
+    pins = follow_stretches(rough, ~rough.found, _detector(script, []))
     assert sorted(pins) == [4, 6, 8]
 
 

@@ -35,7 +35,6 @@ from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
 from vision.lifter import link_distance, torso_distance
 from vision.pose import PersonPose
-from vision.pose_pass import FramePoses
 
 # Frames where the lifter was found that the follower starts on before a stretch: the
 # first is found by the detector, the next confirms whom it follows.
@@ -102,14 +101,15 @@ def lost_frames(rough: PoseTrack) -> np.ndarray:
     return ~rough.found | ~np.isfinite(gated).all(axis=1)
 
 
+def _half_step(times: np.ndarray) -> float:
+    return float(np.median(np.diff(times))) / 2 if len(times) > 1 else 0.0
+
+
 def follow_stretches(
-    frames: Sequence[FramePoses],
-    rough: PoseTrack,
-    lost: np.ndarray,
-    detect_stretch: StretchDetector,
+    rough: PoseTrack, lost: np.ndarray, detect_stretch: StretchDetector
 ) -> dict[int, PersonPose]:
     """The lifter's pose on the frames of each stretch of `lost` frames of the lifter's
-    track `rough` (a row per frame of `frames`) where a one-pose follower found them.
+    track `rough` (a row per analysed frame) where a one-pose follower found them.
 
     The follower must start on the lifter (`MATCH_TORSO` on the last lead frame), and
     each pose it gives must continue the last one taken as the lifter's does between
@@ -117,8 +117,8 @@ def follow_stretches(
     `lost` does not mark keep the pose pass's lifter.
     """
     pins: dict[int, PersonPose] = {}
-    times = np.array([f.t for f in frames])
-    half_step = float(np.median(np.diff(times))) / 2 if len(times) > 1 else 0.0
+    times = rough.t
+    half_step = _half_step(times)
     for s in lost_stretches(~lost, rough.t):
         seen: dict[int, Sequence[PersonPose]] = {}
         for t, people in detect_stretch(float(times[s.lead]), float(times[s.end - 1])):
@@ -145,7 +145,6 @@ def follow_stretches(
 def follow_lost_lifter(
     video: Path,
     model_path: Path,
-    frames: Sequence[FramePoses],
     rough: PoseTrack,
     *,
     max_fps: float | None,
@@ -160,8 +159,7 @@ def follow_lost_lifter(
     from vision.pose_reuse import open_estimator
     from vision.video import iter_frames
 
-    times = [f.t for f in frames]
-    half_step = float(np.median(np.diff(times))) / 2 if len(times) > 1 else 0.0
+    half_step = _half_step(rough.t)
     with open_estimator(model_path, num_poses=1) as model:
 
         def detect_stretch(start_t: float, end_t: float) -> Iterator[tuple[float, list]]:
@@ -179,4 +177,4 @@ def follow_lost_lifter(
             finally:
                 decoded.close()
 
-        return follow_stretches(frames, rough, lost, detect_stretch)
+        return follow_stretches(rough, lost, detect_stretch)
