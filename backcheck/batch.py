@@ -22,7 +22,7 @@ from typing import Any, TextIO, cast
 
 from backcheck.batch_index import BatchIndex, Row, summary_line
 from backcheck.batch_inputs import HASHES_JSON, HashMemo, Job, track_jobs, video_jobs
-from models.registry import MODE_DEFAULTS
+from models.registry import FAST_PASS_HELP, MODE_DEFAULTS
 
 # The index is rewritten at most this often during a run (the journal has every row).
 _INDEX_EVERY_S = 10.0
@@ -257,6 +257,7 @@ def add_parser(
         "--model", default=MODE_DEFAULTS["batch"], help="lite, full, heavy or a .task path"
     )
     batch.add_argument("--profile", type=Path, default=None, help="client profile for all inputs")
+    batch.add_argument("--fast", action="store_true", help=FAST_PASS_HELP)
     batch.add_argument(
         "--from-tracks",
         type=Path,
@@ -291,6 +292,8 @@ def batch_command(args: argparse.Namespace) -> int:
         jobs = track_jobs(args.from_tracks, exercise=args.exercise, profile=args.profile, memo=memo)
     else:
         jobs = video_jobs(args.inputs, exercise=args.exercise, profile=args.profile, memo=memo)
+        if args.fast:
+            jobs = [replace(job, fast=True) for job in jobs]
     memo.save()
     if not jobs:
         print("backcheck: no inputs found (videos: mp4, mov, m4v, webm, avi)", file=sys.stderr)

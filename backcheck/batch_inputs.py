@@ -32,7 +32,8 @@ class Job:
 
     `key` is the content hash (None when the file cannot be read: such a job is reported
     as bad input without being sent anywhere); `reason` is set for an input that is bad
-    before any analysis (a manifest row without a path, an unknown exercise).
+    before any analysis (a manifest row without a path, an unknown exercise). `fast`: a
+    video analysed with the faster pose pass (`backcheck batch --fast`).
     """
 
     input: str
@@ -43,13 +44,15 @@ class Job:
     profile: Path | None = None
     key: str | None = None
     reason: str | None = None
+    fast: bool = False
 
     def settings(self, model: str) -> str:
         """What else decides the result: other settings, or changed thresholds or cues,
         and the job is done again."""
         profile = file_sha256(self.profile)[:12] if self.profile and self.profile.is_file() else ""
         model = "" if self.kind == "track" else model
-        return f"{self.kind};{self.exercise};{model};{profile};rules={rules_version()}"
+        fast = ";fast" if self.fast and self.kind == "video" else ""  # none: as before
+        return f"{self.kind};{self.exercise};{model};{profile};rules={rules_version()}{fast}"
 
     def out_dir(self, root: Path) -> Path:
         """The job's own report folder under `root`: for a clip, named for the clip and its

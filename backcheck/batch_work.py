@@ -113,6 +113,7 @@ def _analyse_clip(job: Job, out: Path, model: str, profile: ClientProfile | None
         model=model,
         profile=profile,
         workers=1,  # one clip per core: the batch runs a worker per core
+        follow_one=job.fast,
     )
     return result.report
 

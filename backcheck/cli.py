@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from models.registry import MODE_DEFAULTS
+from models.registry import FAST_PASS_HELP, MODE_DEFAULTS
 
 # Exit codes: 1 for a video or model that can't be analysed, 2 for a mistake in the
 # arguments (as argparse does), 130 when interrupted.
@@ -51,7 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--profile", type=Path, default=None, help="client profile (TOML)")
     analyze.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
-    analyze.add_argument("--fast", action="store_true", help=_FAST_HELP)
+    analyze.add_argument("--fast", action="store_true", help=FAST_PASS_HELP)
 
     sub.add_parser("models", parents=[common], help="list pose models and whether they are ready")
 
@@ -88,7 +88,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="invariance copies, comma-separated: "
         "mirror,small480,short480,rotated,fps30,reencode (all) or none",
     )
-    ev.add_argument("--fast", action="store_true", help=_FAST_HELP)
+    ev.add_argument("--fast", action="store_true", help=FAST_PASS_HELP)
     ev.add_argument(
         "--cached-only",
         action="store_true",
@@ -240,10 +240,6 @@ def _os_reason(err: OSError) -> str:
 
 
 _VERBOSE_HELP = "also show the pose model's own log lines (TensorFlow Lite, MediaPipe)"
-_FAST_HELP = (
-    "follow one pose and look for others once a second: about a third less model time, "
-    "with verdicts that can differ on borderline reps (docs/models.md)"
-)
 
 
 @contextmanager

@@ -73,6 +73,12 @@ DEFAULT_MODEL = "full"
 # run's CPU (the person detector, run on every frame, costs all three the same); heavy
 # costs 1.8 times the CPU and left four side-view clips and two planks unjudged.
 MODE_DEFAULTS: dict[str, str] = {"upload": "full", "live": "full", "batch": "full"}
+# The faster pose pass (`vision.headcount`), a choice for upload and batch alike, never a
+# default: it changes verdicts on the labelled clips (docs/models.md).
+FAST_PASS_HELP = (
+    "follow one pose and look for others once a second: about a third less model time, "
+    "with verdicts that can differ on borderline reps (docs/models.md)"
+)
 
 
 def find_spec(name: str) -> ModelSpec | None:

@@ -164,6 +164,39 @@ def test_batch_output_is_what_analyze_writes(
 
 
 @pytest.mark.clips
+def test_batch_fast_analyses_with_the_faster_pass_and_apart_from_the_default(
+    first_batch: tuple[Path, str], shared_data: Path, tmp_path: Path
+) -> None:
+    """`backcheck batch --fast` gives the report `backcheck analyze --fast` gives, says so
+    in report.json, and is not taken for the default's earlier result of the same clip."""
+    import shutil
+
+    from backcheck.pipeline import analyze_video
+
+    out = tmp_path / "out"
+    shutil.copytree(first_batch[0], out)  # this module's other tests read the first
+    before = _index(out)["good.mp4"]
+    cmd = [sys.executable, "-m", "backcheck.cli", "batch", str(shared_data / GOOD)]
+    done = subprocess.run(
+        [*cmd, "--out", str(out), "--workers", "1", "--fast"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    row = _index(out)["posereader_good.mp4"]
+    assert row["status"] == "ok" and row["reused"] == "False"  # analysed, not reused
+    assert row["settings"] == before["settings"] + ";fast"
+    batch = json.loads((Path(row["out_dir"]) / "report.json").read_text())
+    assert batch["model"]["fast"] is True
+    mine = analyze_video(
+        shared_data / GOOD, out_dir=tmp_path / "a", write_video=False, follow_one=True
+    )
+    assert batch == json.loads(mine.report_path.read_text())
+
+
+@pytest.mark.clips
 def test_from_tracks_reproduces_the_reports(
     first_batch: tuple[Path, str], tmp_path: Path, local_ray: str
 ) -> None:

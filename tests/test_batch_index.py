@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,11 @@ def test_folders_and_manifests_become_jobs_keyed_by_content(tmp_path: Path) -> N
     assert kim.out_dir(tmp_path / "o").parent == tmp_path / "o" / "Kim"
     # Other settings (exercise, profile) mean other work.
     assert folder_a.settings("full") != kim.settings("full") != kim.settings("lite")
+    # The faster pose pass is other work too; without it the settings read as they always
+    # did, so an index written before `--fast` existed is still reused.
+    fast = replace(folder_a, fast=True)
+    assert fast.settings("full") == folder_a.settings("full") + ";fast"
+    assert ";fast" not in folder_a.settings("full")
 
 
 def _row(tmp_path: Path, name: str, status: str, key: str, with_report: bool = True) -> Row:
