@@ -16,10 +16,10 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
+from metrics.zero_phase import butter_lowpass_sos, filtfilt_runs
 
 # Defaults for 30-60 fps video of a person hinging or holding a plank. Human movement in
 # these exercises has almost no power above ~6 Hz (Winter's gait figure, also Pose2Sim's
@@ -217,8 +217,9 @@ def lowpass(
     t : (T,) array
         Timestamps in seconds.
     cutoff_hz : float
-        Cutoff of the Butterworth design. With `sosfiltfilt` the signal passes the filter
-        twice: no phase lag, and the gain at the cutoff is -6 dB rather than -3 dB.
+        Cutoff of the Butterworth design. The signal passes the filter twice, forward and
+        backward (`metrics.zero_phase`): no phase lag, and the gain at the cutoff is -6 dB
+        rather than -3 dB.
     order : int
         Order of the design (the effective order is doubled by the two passes).
 
@@ -244,24 +245,15 @@ def lowpass(
     nyquist = 0.5 / dt
     if cutoff_hz >= 0.95 * nyquist:
         return out
-    sos = butter(order, cutoff_hz, btype="low", fs=1.0 / dt, output="sos")
+    sos = butter_lowpass_sos(order, cutoff_hz, 1.0 / dt)
     default_pad = 3 * (2 * len(sos) + 1)
     flat = out.reshape(n, -1)
     finite = np.isfinite(flat)
-    # Columns with the same missing frames (x, y, z of a landmark; often whole landmark
-    # groups) share their runs, so each run is filtered for all of them in one call.
-    groups: dict[bytes, list[int]] = {}
-    for col in range(flat.shape[1]):
-        groups.setdefault(np.packbits(finite[:, col]).tobytes(), []).append(col)
-    for cols in groups.values():
-        for start, stop in _finite_runs(finite[:, cols[0]]):
-            length = stop - start
-            if length < _MIN_FILTER_RUN:
-                continue
-            flat[start:stop, cols] = sosfiltfilt(
-                sos, flat[start:stop, cols], axis=0, padlen=min(default_pad, length - 1)
-            )
-    return out
+    runs = [
+        [(a, b) for a, b in _finite_runs(finite[:, col]) if b - a >= _MIN_FILTER_RUN]
+        for col in range(flat.shape[1])
+    ]
+    return filtfilt_runs(sos, flat, runs, default_pad).reshape(out.shape)
 
 
 def torso_length(points: np.ndarray) -> float:

@@ -50,7 +50,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.ndimage import median_filter
+from numpy.lib.stride_tricks import sliding_window_view
 
 from metrics.angles import Angles, to_body_frame
 from metrics.landmarks import SIDE_PARTS
@@ -275,7 +275,9 @@ def running_median(
         return x.copy()
     idx = np.arange(len(x))
     filled = np.interp(idx, idx[finite], x[finite])
-    out = np.asarray(median_filter(filled, size=size, mode="nearest"), np.float64)
+    # the ends padded with their own values, as a median filter's "nearest" mode does
+    padded = np.pad(filled, size // 2, mode="edge")
+    out = np.median(sliding_window_view(padded, size), axis=1)
     out[~finite] = np.nan
     return out
 
