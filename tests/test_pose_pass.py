@@ -134,3 +134,43 @@ def test_an_error_in_the_caller_stops_every_span(
         two_spans_small(clip, model_path, (360, 640), 26.3, progress=closed)
     assert len(calls) < 100  # of 394: the spans stopped, they did not run to the end
     assert threading.active_count() <= before
+
+
+_FIRST_IMPORTS = """
+import threading
+from vision.pose import load_pose_library
+
+errors = []
+
+def first_model(k):
+    try:
+        load_pose_library()
+        if k == 0:  # the package first, as the image-mode tiles' model does
+            import mediapipe.tasks.python.vision
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+        from mediapipe.tasks.python.vision import PoseLandmarker
+    except Exception as err:
+        errors.append(repr(err))
+
+threads = [threading.Thread(target=first_model, args=(k,)) for k in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(errors)
+"""
+
+
+def test_span_threads_importing_mediapipe_at_once_all_get_it() -> None:
+    """MediaPipe's package imports itself in a circle: without `load_pose_library`'s lock,
+    three threads importing it at once in these orders fail every time ("partially
+    initialized module"); the pose pass's spans build their first models side by side."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_IMPORTS], capture_output=True, text=True, cwd=root
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

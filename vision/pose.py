@@ -6,6 +6,7 @@ with pixel and world landmarks, visibility, and the back edges of its segmentati
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,19 @@ _MASK_LEVEL = 0.5
 # outermost inside→outside crossing on the back's side is the edge.
 _NECK_FRONT = 0.5
 _NECK_STEPS = 88
+
+
+# MediaPipe's package imports itself in a circle (mediapipe → tasks → core → mediapipe):
+# two threads importing it at once can each meet the other's half-made module and fail.
+_IMPORT_LOCK = threading.Lock()
+
+
+def load_pose_library() -> None:
+    """Import MediaPipe's pose task, one thread at a time: every model built here calls
+    this first, so the span threads of a pose pass never import it side by side."""
+    with _IMPORT_LOCK:
+        import mediapipe  # noqa: F401
+        import mediapipe.tasks.python.vision  # noqa: F401
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +87,7 @@ class PoseEstimator:
         min_presence: float = 0.5,
         min_tracking: float = 0.5,
     ) -> None:
+        load_pose_library()
         from mediapipe.tasks.python.core.base_options import BaseOptions
         from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
         from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
