@@ -216,6 +216,20 @@ CHILDREN = {
 }
 
 
+def time_command(clip: Path, model: Path, out: Path) -> float:
+    """Wall seconds of the whole `backcheck analyze` command, from starting the process to
+    its exit: the interpreter, every import and the model's load count, as a coach
+    waiting on it sees them."""
+    cmd = [sys.executable, "-m", "backcheck.cli", "analyze", str(clip), "--out", str(out)]
+    cmd += ["--model", str(model), "--quiet", *(["--fast"] if _fast() else [])]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+    took = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"backcheck analyze on {clip.name} failed:\n{proc.stderr[-2000:]}")
+    return took
+
+
 def _run_child(kind: str, clip: Path, model: Path, out: Path) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", kind, str(clip), str(model), str(out)]
     env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="3")
@@ -307,13 +321,16 @@ def main(argv: list[str] | None = None) -> int:
         "one instance. pipeline/floor = backcheck s / floor s. CPU s: the process's CPU "
         "time, all threads; ×RT on free cores = length / (backcheck CPU s / cores), what the "
         "run reaches with the cores to itself (the machine is shared, so wall times are "
-        "inflated and noisy: compare within this table only).",
+        "inflated and noisy: compare within this table only). command: the whole `backcheck "
+        "analyze` command timed from starting its process to its exit (interpreter, imports "
+        "and model load included); the short clips' ×RT target is read from it.",
         "",
         "| clip | fps | length s | naive s | naive ×RT | backcheck s | backcheck ×RT | "
+        "command s | command ×RT | "
         "speed-up | floor 1 core s | floor s | pipeline/floor | naive CPU s | "
         "backcheck CPU s | ×RT on free cores | naive RSS MB | backcheck RSS MB |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-        "| --- | --- |",
+        "| --- | --- | --- | --- |",
     ]
     print("\n".join(lines), flush=True)
     got: list[tuple[str, float, float, float, float]] = []  # clip, fps, ×RT, speed-up, p/f
@@ -327,10 +344,12 @@ def main(argv: list[str] | None = None) -> int:
             naive = _run_child("naive", clip, model, tmp / "naive.mp4")
             ours = _run_child("backcheck", clip, model, tmp / "bc")
             floor = _run_child("floor", clip, model, tmp / "floor")
+            command = time_command(clip, model, tmp / "command")
             row = (
                 f"| {rel} | {fps:.0f} | {length:.1f} | {naive['wall_s']:.1f} | "
                 f"{length / naive['wall_s']:.2f} | {ours['wall_s']:.1f} | "
-                f"{length / ours['wall_s']:.2f} | {naive['wall_s'] / ours['wall_s']:.2f} | "
+                f"{length / ours['wall_s']:.2f} | {command:.1f} | {length / command:.2f} | "
+                f"{naive['wall_s'] / ours['wall_s']:.2f} | "
                 f"{floor['pose_s']:.1f} | {floor['pose_parallel_s']:.1f} | "
                 f"{ours['wall_s'] / floor['pose_parallel_s']:.2f} | "
                 f"{naive['cpu_s']:.1f} | {ours['cpu_s']:.1f} | "
@@ -343,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 (
                     rel,
                     fps,
-                    length / ours["wall_s"],
+                    length / command,
                     naive["wall_s"] / ours["wall_s"],
                     ours["wall_s"] / floor["pose_parallel_s"],
                 )
@@ -404,7 +423,7 @@ def targets_table(
         "| --- | --- | --- |",
         f"| pipeline/floor ≤ 1.25 on every clip | {listed(ratio)} | "
         f"{met(all(v <= 1.25 for _, v in ratio), ratio)} |",
-        f"| ≥ 2× real time on short 30 fps clips | {listed(short30)} | "
+        f"| ≥ 2× real time on short 30 fps clips (the whole command) | {listed(short30)} | "
         f"{met(all(v >= 2.0 for _, v in short30), short30)} |",
         f"| ≥ 1.5× the naive loop on every clip | {listed(speedup)} | "
         f"{met(all(v >= 1.5 for _, v in speedup), speedup)} |",
