@@ -279,6 +279,13 @@ def batch_command(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("backcheck: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.fast and args.from_tracks:
+        print(
+            "backcheck: --fast is a way of finding the pose in videos; --from-tracks "
+            "re-scores saved tracks without the pose model",
+            file=sys.stderr,
+        )
+        return 2
     try:
         import ray  # noqa: F401
     except ImportError:

@@ -438,3 +438,12 @@ def test_a_full_disk_while_writing_the_report(
     _assert_clean_failure(code, err, "disk is full")
     # report.json was written before the disk filled; no partial timeseries.csv is left.
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+
+
+def test_batch_fast_with_saved_tracks_is_a_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--fast` changes how poses are found in a video; re-scoring saved tracks finds none."""
+    argv = ["batch", "--from-tracks", str(tmp_path), "--out", str(tmp_path / "o"), "--fast"]
+    _mistake(argv, capsys, "--fast", "--from-tracks")
+    assert not (tmp_path / "o").exists()
