@@ -136,19 +136,15 @@ def test_an_error_in_the_caller_stops_every_span(
     assert threading.active_count() <= before
 
 
-_FIRST_IMPORTS = """
-import threading
-from vision.pose import load_pose_library
+_FIRST_MODELS = """
+import sys, threading
+from vision.pose import create_landmarker
 
 errors = []
 
 def first_model(k):
     try:
-        load_pose_library()
-        if k == 0:  # the package first, as the image-mode tiles' model does
-            import mediapipe.tasks.python.vision
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker
+        create_landmarker(sys.argv[1], video=k > 0, num_poses=1 + k % 2, masks=k == 1).close()
     except Exception as err:
         errors.append(repr(err))
 
@@ -161,16 +157,20 @@ print(errors)
 """
 
 
-def test_span_threads_importing_mediapipe_at_once_all_get_it() -> None:
-    """MediaPipe's package imports itself in a circle: without `load_pose_library`'s lock,
-    three threads importing it at once in these orders fail every time ("partially
-    initialized module"); the pose pass's spans build their first models side by side."""
+def test_models_built_at_once_in_a_fresh_process_all_load(model_path: Path) -> None:
+    """MediaPipe's package imports itself in a circle, and three threads importing it at
+    once in mixed orders failed every time ("partially initialized module"); the pose
+    pass's spans build their first models side by side, so `create_landmarker` imports
+    it one thread at a time: three first models, image and video mode, all load."""
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, "-c", _FIRST_IMPORTS], capture_output=True, text=True, cwd=root
+        [sys.executable, "-c", _FIRST_MODELS, str(model_path)],
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -34,12 +34,37 @@ _NECK_STEPS = 88
 _IMPORT_LOCK = threading.Lock()
 
 
-def load_pose_library() -> None:
-    """Import MediaPipe's pose task, one thread at a time: every model built here calls
-    this first, so the span threads of a pose pass never import it side by side."""
+def create_landmarker(
+    model_path: str | Path,
+    *,
+    video: bool,
+    num_poses: int,
+    masks: bool,
+    min_detection: float = 0.5,
+    min_presence: float = 0.5,
+    min_tracking: float = 0.5,
+) -> Any:
+    """A MediaPipe PoseLandmarker in VIDEO mode (`video`) or IMAGE mode: every model of
+    the project is built here. MediaPipe is imported one thread at a time, so the span
+    threads of a pose pass never import it side by side."""
     with _IMPORT_LOCK:
-        import mediapipe  # noqa: F401
-        import mediapipe.tasks.python.vision  # noqa: F401
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
+        from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
+            VisionTaskRunningMode,
+        )
+
+    mode = VisionTaskRunningMode.VIDEO if video else VisionTaskRunningMode.IMAGE
+    options = PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path)),
+        running_mode=mode,
+        num_poses=num_poses,
+        min_pose_detection_confidence=min_detection,
+        min_pose_presence_confidence=min_presence,
+        min_tracking_confidence=min_tracking,
+        output_segmentation_masks=masks,
+    )
+    return PoseLandmarker.create_from_options(options)
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,23 +112,15 @@ class PoseEstimator:
         min_presence: float = 0.5,
         min_tracking: float = 0.5,
     ) -> None:
-        load_pose_library()
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
-        from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
-            VisionTaskRunningMode,
-        )
-
-        options = PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=VisionTaskRunningMode.VIDEO,
+        self._landmarker = create_landmarker(
+            model_path,
+            video=True,
             num_poses=num_poses,
-            min_pose_detection_confidence=min_detection,
-            min_pose_presence_confidence=min_presence,
-            min_tracking_confidence=min_tracking,
-            output_segmentation_masks=masks,
+            masks=masks,
+            min_detection=min_detection,
+            min_presence=min_presence,
+            min_tracking=min_tracking,
         )
-        self._landmarker = PoseLandmarker.create_from_options(options)
         self._last_ms = -1
         self.masks = masks
 

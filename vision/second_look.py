@@ -33,7 +33,7 @@ import numpy as np
 from metrics.landmarks import Landmark
 from metrics.track import PoseTrack
 from vision.lifter import LifterTracker
-from vision.pose import PersonPose, load_pose_library, poses_from_result
+from vision.pose import PersonPose, create_landmarker, poses_from_result
 from vision.pose_pass import FramePoses, pose_workers, run_spans, split_spans
 
 # The lifter found on fewer analysed frames than this share: look again.
@@ -288,20 +288,7 @@ class _ImageLandmarker:
     """PoseLandmarker in IMAGE mode (each tile on its own, nothing followed), no masks."""
 
     def __init__(self, model_path: Path) -> None:
-        load_pose_library()
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
-        from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
-            VisionTaskRunningMode,
-        )
-
-        options = PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=VisionTaskRunningMode.IMAGE,
-            num_poses=1,
-            output_segmentation_masks=False,
-        )
-        self._model = PoseLandmarker.create_from_options(options)
+        self._model = create_landmarker(model_path, video=False, num_poses=1, masks=False)
 
     def detect(self, rgb: np.ndarray) -> list[PersonPose]:
         import mediapipe as mp
