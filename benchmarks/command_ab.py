@@ -16,29 +16,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CLIPS = REPO.parent / "shared" / "data" / "clips"
-
-
-def run_once(checkout: Path, clip: Path, out: Path) -> float:
-    """Wall seconds of `backcheck analyze clip` run from `checkout`."""
-    cmd = [sys.executable, "-m", "backcheck.cli", "analyze", str(clip), "--out", str(out)]
-    started = time.perf_counter()
-    proc = subprocess.run([*cmd, "--quiet"], cwd=checkout, capture_output=True, text=True)
-    took = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{clip.name} from {checkout}: {proc.stderr.strip()[-500:]}")
-    return took
-
-
-def _duration(clip: Path) -> float:
-    sys.path.insert(0, str(REPO))
-    from vision.video import probe
-
-    return probe(clip).duration_s
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import DEFAULT_CLIPS, REPO, clip_duration, time_command  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
                 times: dict[str, list[float]] = {"before": [], "after": []}
                 for _ in range(args.runs):
                     for side, checkout in (("before", before), ("after", REPO)):
-                        times[side].append(run_once(checkout, clip, tmp / f"out-{side}"))
-                length = _duration(clip)
+                        took = time_command(clip, None, tmp / f"out-{side}", checkout=checkout)
+                        times[side].append(took)
+                length = clip_duration(clip)
                 b, a = statistics.mean(times["before"]), statistics.mean(times["after"])
                 print(
                     f"| {rel} ({length:.1f} s) | {b:.2f} | {a:.2f} | "

@@ -216,17 +216,21 @@ CHILDREN = {
 }
 
 
-def time_command(clip: Path, model: Path, out: Path) -> float:
+def time_command(clip: Path, model: Path | None, out: Path, *, checkout: Path = REPO) -> float:
     """Wall seconds of the whole `backcheck analyze` command, from starting the process to
     its exit: the interpreter, every import and the model's load count, as a coach
-    waiting on it sees them."""
+    waiting on it sees them. `checkout`: the source tree it runs from (`python -m`
+    imports the package from the directory it runs in); `model` None: the default."""
     cmd = [sys.executable, "-m", "backcheck.cli", "analyze", str(clip), "--out", str(out)]
-    cmd += ["--model", str(model), "--quiet", *(["--fast"] if _fast() else [])]
+    cmd += ["--model", str(model)] if model is not None else []
+    cmd += ["--quiet", *(["--fast"] if _fast() else [])]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=checkout, check=False)
     took = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(f"backcheck analyze on {clip.name} failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"backcheck analyze on {clip.name} from {checkout} failed:\n{proc.stderr[-2000:]}"
+        )
     return took
 
 
@@ -270,7 +274,7 @@ def make_long_clip(src: Path, dest: Path, seconds: float, size: tuple[int, int])
 # ----------------------------------------------------------------- report
 
 
-def _duration(clip: Path) -> float:
+def clip_duration(clip: Path) -> float:
     from vision.video import probe
 
     return probe(clip).duration_s
@@ -340,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         for rel in args.only or CLIPS:
             clip = args.clips / rel
             fps = _probe_fps(clip)
-            length = _duration(clip)
+            length = clip_duration(clip)
             naive = _run_child("naive", clip, model, tmp / "naive.mp4")
             ours = _run_child("backcheck", clip, model, tmp / "bc")
             floor = _run_child("floor", clip, model, tmp / "floor")
@@ -468,7 +472,7 @@ def compare_models(keys: list[str], clips: Path, only: list[str] | None, out: Pa
         tmp = Path(tmp_name)
         for rel in rels:
             clip = clips / rel
-            length = _duration(clip)
+            length = clip_duration(clip)
             for key in keys:
                 ours = _run_child("backcheck", clip, paths[key], tmp / f"bc-{key}")
                 floor = _run_child("floor", clip, paths[key], tmp / "floor")

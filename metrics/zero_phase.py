@@ -84,28 +84,27 @@ def filtfilt_runs(
     than the run's length at most), as `scipy.signal.sosfiltfilt` does a run at a time;
     samples outside the runs are returned as they were."""
     out = np.array(flat, dtype=np.float64, copy=True)
-    pieces: list[list[tuple[int, int, int]]] = []  # per column: (start, stop, padlen)
-    widths = []
+    # each run's place in its column's lane: (lane offset, start, stop, padding)
+    where: list[list[tuple[int, int, int, int]]] = []
+    length = 0  # the longest lane
     for col_runs in runs:
-        mine = [(a, b, min(pad, b - a - 1)) for a, b in col_runs]
-        pieces.append(mine)
-        widths.append(sum(b - a + 2 * p for a, b, p in mine))
-    if not any(widths):
-        return out
-    length, k = max(widths), len(runs)
-    lanes = np.zeros((length, k))
-    starts: dict[int, list[int]] = {}
-    where: list[list[tuple[int, int, int, int]]] = []  # (lane offset, start, stop, padlen)
-    for col, mine in enumerate(pieces):
         at, placed = 0, []
-        for a, b, p in mine:
+        for a, b in col_runs:
+            p = min(pad, b - a - 1)
+            placed.append((at, a, b, p))
+            at += b - a + 2 * p
+        where.append(placed)
+        length = max(length, at)
+    if length == 0:
+        return out
+    lanes = np.zeros((length, len(runs)))
+    starts: dict[int, list[int]] = {}
+    for col, placed in enumerate(where):
+        for at, a, b, p in placed:
             x = out[a:b, col]
             ext = np.concatenate((2 * x[0] - x[p:0:-1], x, 2 * x[-1] - x[-2 : -(p + 2) : -1]))
             lanes[at : at + len(ext), col] = ext
             starts.setdefault(at, []).append(col)
-            placed.append((at, a, b, p))
-            at += len(ext)
-        where.append(placed)
     zi = _section_zi(sos)
     begin = {n: np.array(c) for n, c in starts.items()}
     forward = _run_lanes(sos, lanes, begin, zi)
