@@ -6,7 +6,6 @@ with pixel and world landmarks, visibility, and the back edges of its segmentati
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,11 +28,6 @@ _NECK_FRONT = 0.5
 _NECK_STEPS = 88
 
 
-# MediaPipe's package imports itself in a circle (mediapipe → tasks → core → mediapipe):
-# two threads importing it at once can each meet the other's half-made module and fail.
-_IMPORT_LOCK = threading.Lock()
-
-
 def create_landmarker(
     model_path: str | Path,
     *,
@@ -45,14 +39,16 @@ def create_landmarker(
     min_tracking: float = 0.5,
 ) -> Any:
     """A MediaPipe PoseLandmarker in VIDEO mode (`video`) or IMAGE mode: every model of
-    the project is built here. MediaPipe is imported one thread at a time, so the span
-    threads of a pose pass never import it side by side."""
-    with _IMPORT_LOCK:
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
-        from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
-            VisionTaskRunningMode,
-        )
+    the project is built here, after `import_mediapipe` (one thread at a time, so the
+    span threads of a pose pass never import it side by side, and without pyplot)."""
+    from vision.mediapipe_import import import_mediapipe
+
+    import_mediapipe()
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
+        VisionTaskRunningMode,
+    )
 
     mode = VisionTaskRunningMode.VIDEO if video else VisionTaskRunningMode.IMAGE
     options = PoseLandmarkerOptions(
