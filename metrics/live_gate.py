@@ -11,7 +11,8 @@ the last frame the gate accepted:
   frame after it that is still that far away (it has not come back yet);
 - **bone length**: a torso, thigh or shank longer than `max_length_ratio` × its median
   over the set so far;
-- **joint range** (side view): a knee or hip bent past its range.
+- **joint range** (side view): a knee or hip bent past its range, either way;
+- **two torsos** (side view): the left and right torsos, both seen, pointing far apart.
 
 The landmarks found so are dropped (NaN) before smoothing, so the smoother never takes
 them in and every angle made of them reads "unknown" on that frame. A suspect state that
@@ -39,10 +40,12 @@ from metrics.plausibility import (
     LENGTH,
     RANGE,
     SEGMENTS,
+    SIDES,
     SWAP,
     SWAP_PARTS,
     PlausibilityParams,
     _range_checks,
+    _torsos_apart,
 )
 
 # Lengths kept per segment for its running median (about 10 s at 30 fps), and how many
@@ -105,6 +108,10 @@ class LiveGate:
                     codes.add(code)
                     for end in ends:
                         bad[(a, b)[end]] = True
+        if side_view and _torsos_apart(pts[None], p)[0]:
+            for part in ("shoulder", "hip"):
+                bad[list(SIDE_PARTS[part])] = True
+            codes.add(SIDES)
         if side_view and facing in ("left", "right"):
             for lm, frames in _range_checks(pts[None], facing, p):
                 if frames[0]:
@@ -204,8 +211,8 @@ def readout_in_range(
         line = nan
     if math.isfinite(neck) and not in_range("head_drop", neutral_neck_deg - neck):
         neck = nan
-    if math.isfinite(hip) and not 0.0 <= hip <= params.hip_max_deg:
+    if math.isfinite(hip) and not params.hip_min_deg <= hip <= params.hip_max_deg:
         hip = nan
-    if math.isfinite(knee) and not 0.0 <= knee <= params.knee_max_deg:
+    if math.isfinite(knee) and not params.knee_min_deg <= knee <= params.knee_max_deg:
         knee = nan
     return replace(angles, trunk=trunk, hip=hip, knee=knee, neck=neck, plank_line=line)

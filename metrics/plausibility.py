@@ -16,7 +16,10 @@ against what a body can do:
   (a projection can shorten a bone, never lengthen it), or a length that jumps and comes
   back like a burst (dropped);
 - **joint range**: on a side view, a knee bent back or a hip opened past what the joint
-  allows (docs/ranges.md) (dropped).
+  allows, or either folded shut past what the body's thickness allows (docs/ranges.md)
+  (dropped);
+- **two torsos**: on a side view, the left and right torsos (hip→shoulder), both seen,
+  pointing far apart: they are parallel in the body, so in any picture of it (dropped).
 
 Dropped landmarks become NaN; `clean_track` then fills short gaps from the neighbours
 (repaired) and leaves long ones as gaps. `Plausibility.codes` says per frame what was
@@ -39,6 +42,7 @@ SWAP = "swap"  # left/right labels swapped back
 BURST = "burst"  # a segment's direction jumped and came back
 LENGTH = "length"  # a segment's length impossible for this lifter
 RANGE = "range"  # a joint angle outside its range of motion
+SIDES = "sides"  # the left and right torsos point different ways
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ class PlausibilityParams:
     # Joint range on a side view (deg, 180 = straight, body frame of metrics.angles).
     knee_max_deg: float = 220.0
     hip_max_deg: float = 245.0
+    # Folded shut: calf against thigh, chest against thighs; thickness stops both here.
+    knee_min_deg: float = 20.0
+    hip_min_deg: float = 20.0
+    # The left and right torsos are parallel in the body and so in its picture: seen
+    # both, further apart than this in the image is a fit gone wrong (deg).
+    max_torsos_apart_deg: float = 30.0
 
 
 DEFAULT_PARAMS = PlausibilityParams()
@@ -157,6 +167,14 @@ def check_track(
                 for f in np.flatnonzero(frames):
                     codes[int(f)].add(code)
             lost |= lost_here
+    if side_view:
+        # Which end of which torso went wrong can't be told: the frame loses both torsos.
+        apart = _torsos_apart(pts, params)
+        for part in ("shoulder", "hip"):
+            for lm in SIDE_PARTS[part]:
+                bad[apart, lm] = True
+        for f in np.flatnonzero(apart):
+            codes[int(f)].add(SIDES)
     if side_view and facing in ("left", "right"):
         for lm, frames in _range_checks(pts, facing, params):
             bad[frames, lm] = True
@@ -358,10 +376,20 @@ def _bursts(
     return out
 
 
+def _torsos_apart(pts: np.ndarray, params: PlausibilityParams) -> np.ndarray:
+    """Frames where the left and right torsos, both seen, point more than
+    `max_torsos_apart_deg` apart in the image (NaN landmarks: never)."""
+    (ls, rs), (lh, rh) = SIDE_PARTS["shoulder"], SIDE_PARTS["hip"]
+    with np.errstate(invalid="ignore"):
+        apart = np.abs(signed_angle(pts[:, ls] - pts[:, lh], pts[:, rs] - pts[:, rh]))
+        return np.asarray(apart > params.max_torsos_apart_deg)
+
+
 def _range_checks(
     pts: np.ndarray, facing: str, params: PlausibilityParams
 ) -> list[tuple[int, np.ndarray]]:
-    """(landmark, frames) where a knee or hip is bent past its range (side view)."""
+    """(landmark, frames) where a knee or hip is bent past its range, either way (side
+    view)."""
     found: list[tuple[int, np.ndarray]] = []
     for k in (0, 1):
         hip, knee, ankle, shoulder = (
@@ -371,8 +399,8 @@ def _range_checks(
         with np.errstate(invalid="ignore"):
             knee_deg = np.mod(signed_angle(hip - knee, ankle - knee), 360.0)
             hip_deg = np.mod(signed_angle(knee - hip, shoulder - hip), 360.0)
-            knee_bad = knee_deg > params.knee_max_deg
-            hip_bad = hip_deg > params.hip_max_deg
+            knee_bad = (knee_deg > params.knee_max_deg) | (knee_deg < params.knee_min_deg)
+            hip_bad = (hip_deg > params.hip_max_deg) | (hip_deg < params.hip_min_deg)
         if knee_bad.any():
             found.append((int(SIDE_PARTS["knee"][k]), knee_bad))
         if hip_bad.any():

@@ -55,7 +55,10 @@ def clips(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 # rotated copy's change (a lockout not seen) is gone from the shared cache's tracks.
 KNOWN_CHANGES = {
     ("yfgd_good_02", "small480"): "at 480 px the pose pass misses the lifter's pull or lockout",
-    ("yfgd_good_02", "short480"): "at 854x480, CRF 35, the hips and knees are lost in the pull",
+    # Passes here since the two-torso check (docs/ranges.md) drops the frames that made
+    # the pull's deepest; left non-strict because those frames sit near the gate's lines
+    # and another CPU's kernels may place them differently.
+    ("yfgd_good_02", "short480"): "at 854x480, CRF 35, the near torso folds past 140° in the pull",
 }
 
 CASES = [

@@ -155,3 +155,27 @@ def replace_trunk(a: FrameAngles, trunk: float) -> FrameAngles:
     from dataclasses import replace
 
     return replace(a, trunk=trunk)
+
+
+def test_two_torsos_pointing_apart_are_not_shown() -> None:
+    """Live too: one torso turned 50° from the other (a fit gone wrong; a body's two
+    torsos are parallel) drops both torsos on those frames, so the trunk, hip and knee
+    read unknown rather than a number, and come back after."""
+    track = _still()
+    k = SIDE_PARTS["shoulder"][0]
+    hip = track.image[20:26, SIDE_PARTS["hip"][0], :2].copy()
+    a = math.radians(50.0)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    track.image[20:26, k, :2] = hip + (track.image[20:26, k, :2] - hip) @ rot.T
+    states = _run(track)
+    assert all("sides" in s.gate for s in states[20:26])
+    assert all(math.isnan(s.angles.trunk) for s in states[20:26])
+    assert not any("sides" in s.gate for s in states[:20] + states[26:])
+    assert states[-1].angles.trunk == pytest.approx(_clean().trunk, abs=1.0)
+
+
+def test_the_readout_never_shows_a_joint_folded_shut() -> None:
+    """A hip or knee under 20° would put the body inside itself: blanked."""
+    assert math.isnan(readout_in_range(FrameAngles(hip=12.0)).hip)
+    assert math.isnan(readout_in_range(FrameAngles(knee=8.0)).knee)
+    assert readout_in_range(FrameAngles(hip=35.0, knee=40.0)) == FrameAngles(hip=35.0, knee=40.0)

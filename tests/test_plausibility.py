@@ -174,3 +174,96 @@ def test_a_flip_too_long_to_be_a_burst_still_reports_no_impossible_value() -> No
         assert v is None or v <= 125.0
     reasons = [n["reason"] for r in a.result.reps for n in r.not_judged]
     assert any("more than a body can do" in r for r in reasons)
+
+
+def _turn_one_torso(track: PoseTrack, frames: np.ndarray, side: int, deg: float) -> PoseTrack:
+    """One side's shoulder and ear turned about its own hip by `deg` on `frames`; the other
+    side's torso left where it was."""
+    image = track.image.copy()
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    hip = image[frames, SIDE_PARTS["hip"][side], :2]
+    for part in ("shoulder", "ear"):
+        lm = SIDE_PARTS[part][side]
+        d = image[frames, lm, :2] - hip
+        image[frames, lm, :2] = hip + np.stack(
+            [c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1
+        )
+    return replace(track, image=image)
+
+
+@pytest.mark.parametrize("deg", [45.0, -60.0, 90.0])
+def test_two_torsos_pointing_apart_lose_the_frame(deg: float) -> None:
+    """The left and right torsos are parallel in any picture of a body: one of them turned
+    `deg` away from the other for a whole second (too long for a burst) loses both torsos
+    on exactly those frames, and only those."""
+    clean = hinge_set(rep_phases(2), fps=15.0, yaw_deg=20.0, noise_px=0.5)
+    near = 1  # facing right: the right side is the camera's
+    frames = np.arange(22, 37)
+    bad = _turn_one_torso(clean, frames, near, deg)
+    checked = check_track(bad, facing="right", side_view=True)
+    assert [i for i, c in enumerate(checked.codes) if "sides" in c] == list(frames)
+    torso = [*SIDE_PARTS["shoulder"], *SIDE_PARTS["hip"]]
+    assert np.isnan(checked.track.image[np.ix_(frames, torso)]).all()
+    kept = np.setdiff1d(np.arange(len(bad)), frames)
+    assert np.isfinite(checked.track.image[np.ix_(kept, torso)]).all()
+
+
+def test_a_short_torso_split_is_repaired_and_the_verdict_kept() -> None:
+    """Four frames of the near torso thrown 50° from the far one at the bottom of a rep
+    are filled from their neighbours: the same reps, flags and depth as the clean set."""
+    clean = hinge_set(rep_phases(2), fps=15.0, yaw_deg=20.0, noise_px=0.5)
+    before = analyze_track(clean, exercise="hinge")
+    bottom = int(np.searchsorted(clean.t, before.result.reps[0].bottom_s))
+    frames = np.arange(bottom - 2, bottom + 2)
+    after = analyze_track(_turn_one_torso(clean, frames, 1, 50.0), exercise="hinge")
+    labels = after.columns()["plausibility"]
+    assert all("sides" in labels[i] for i in frames)
+    assert len(after.result.reps) == len(before.result.reps) == 2
+    assert [r.flags for r in after.result.reps] == [r.flags for r in before.result.reps]
+    for a, b in zip(after.result.reps, before.result.reps, strict=True):
+        assert a.metrics["trunk_max_deg"] == pytest.approx(b.metrics["trunk_max_deg"], abs=2.0)
+
+
+@pytest.mark.parametrize("deg", [10.0, 25.0])
+def test_torsos_a_little_apart_are_a_real_body(deg: float) -> None:
+    """A side bend or a twist turns the two torsos a few degrees apart (13.6° at the 99th
+    percentile of the labelled clips' side-view frames): nothing is dropped."""
+    clean = hinge_set(rep_phases(2), fps=15.0, yaw_deg=20.0, noise_px=0.5)
+    bad = _turn_one_torso(clean, np.arange(22, 37), 1, deg)
+    assert not any("sides" in c for c in check_track(bad, facing="right", side_view=True).codes)
+
+
+def test_a_hip_folded_shut_is_dropped_and_a_deep_hinge_is_not() -> None:
+    """Shoulder–hip–knee under 20° would put the chest inside the thighs; the near hip is
+    dropped on such a frame. The set's own deepest frames (hip 70°) are untouched."""
+    clean = hinge_set(rep_phases(2), fps=15.0, noise_px=0.5)
+    near = 1
+    i = 30
+    image = clean.image.copy()
+    hip = image[i, SIDE_PARTS["hip"][near], :2]
+    knee = image[i, SIDE_PARTS["knee"][near], :2]
+    # the shoulder laid 12° off the thigh's line, a torso's length from the hip
+    trunk = image[i, SIDE_PARTS["shoulder"][near], :2] - hip
+    length = np.linalg.norm(trunk)
+    u = (knee - hip) / np.linalg.norm(knee - hip)
+    up = np.array([u[1], -u[0]])
+    up = up if up @ trunk > 0 else -up  # off the thigh toward where the trunk was
+    a = np.radians(12.0)
+    image[i, SIDE_PARTS["shoulder"][near], :2] = hip + length * (np.cos(a) * u + np.sin(a) * up)
+    checked = check_track(replace(clean, image=image), facing="right", side_view=True)
+    assert [j for j, c in enumerate(checked.codes) if "range" in c] == [i]
+    assert np.isnan(checked.track.image[i, SIDE_PARTS["hip"][near]]).all()
+    assert not any(check_track(clean, facing="right", side_view=True).codes)
+
+
+@pytest.mark.parametrize("clip", ["0016c_1", "0016h_1", "0016k_1", "0016r_1", "posereader_good"])
+def test_real_side_view_tracks_meet_no_joint_range_or_torso_split(clip: str) -> None:
+    """The saved tracks of clean side-view lifts, checked as the analysis checks them
+    (their own facing, side view): the range and the two-torso checks find nothing."""
+    from metrics.view import classify_view
+
+    track = PoseTrack.load(TRACKS / f"{clip}.npz")
+    view = classify_view(track)
+    assert view.camera == "side"
+    checked = check_track(track, facing=view.facing, side_view=True)
+    assert not checked.flagged.any()
