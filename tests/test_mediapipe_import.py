@@ -40,6 +40,18 @@ print(json.dumps({"shared": drawing_utils.plt is plt}))
 """
 
 
+_AFTER_MATPLOTLIB = """
+import json, sys
+import matplotlib
+from vision.mediapipe_import import import_mediapipe
+import_mediapipe()
+print(json.dumps({
+    "pyplot_loaded": "matplotlib.pyplot" in sys.modules,
+    "attribute_left": hasattr(matplotlib, "pyplot"),
+}))
+"""
+
+
 def _run(code: str) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
@@ -66,3 +78,9 @@ def test_mediapipe_loads_without_pyplot_and_later_imports_get_the_real_one() -> 
 def test_pyplot_loaded_before_is_left_as_it_is() -> None:
     """If the process already has pyplot, MediaPipe gets that one: nothing is replaced."""
     assert _run(_AFTER_PYPLOT) == {"shared": True}
+
+
+def test_matplotlib_loaded_before_keeps_no_empty_pyplot() -> None:
+    """matplotlib itself loaded before, its pyplot not: MediaPipe's pyplot is the empty
+    one, and afterwards neither `sys.modules` nor the real package refers to it."""
+    assert _run(_AFTER_MATPLOTLIB) == {"pyplot_loaded": False, "attribute_left": False}

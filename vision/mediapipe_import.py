@@ -80,4 +80,8 @@ def import_mediapipe() -> ModuleType:
                 module = sys.modules.get(name)
                 if module is not None and getattr(module.__spec__, "loader", None) is finder:
                     del sys.modules[name]
+                    # A real parent package (matplotlib imported before) forgets it too.
+                    parent, _, child = name.rpartition(".")
+                    if parent and getattr(sys.modules.get(parent), child, None) is module:
+                        delattr(sys.modules[parent], child)
         return mediapipe
