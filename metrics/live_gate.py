@@ -43,6 +43,7 @@ from metrics.plausibility import (
     SIDES,
     SWAP,
     SWAP_PARTS,
+    TORSOS,
     PlausibilityParams,
     _range_checks,
     _torsos_apart,
@@ -109,8 +110,7 @@ class LiveGate:
                     for end in ends:
                         bad[(a, b)[end]] = True
         if side_view and _torsos_apart(pts[None], p)[0]:
-            for part in ("shoulder", "hip"):
-                bad[list(SIDE_PARTS[part])] = True
+            bad[TORSOS] = True
             codes.add(SIDES)
         if side_view and facing in ("left", "right"):
             for lm, frames in _range_checks(pts[None], facing, p):

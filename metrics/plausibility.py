@@ -44,6 +44,9 @@ LENGTH = "length"  # a segment's length impossible for this lifter
 RANGE = "range"  # a joint angle outside its range of motion
 SIDES = "sides"  # the left and right torsos point different ways
 
+# Both torsos' ends (shoulders, hips): what a frame loses when the two point apart.
+TORSOS = np.array([*SIDE_PARTS["shoulder"], *SIDE_PARTS["hip"]], dtype=np.intp)
+
 
 @dataclass(frozen=True)
 class PlausibilityParams:
@@ -170,9 +173,7 @@ def check_track(
     if side_view:
         # Which end of which torso went wrong can't be told: the frame loses both torsos.
         apart = _torsos_apart(pts, params)
-        for part in ("shoulder", "hip"):
-            for lm in SIDE_PARTS[part]:
-                bad[apart, lm] = True
+        bad[np.ix_(apart, TORSOS)] = True
         for f in np.flatnonzero(apart):
             codes[int(f)].add(SIDES)
     if side_view and facing in ("left", "right"):
