@@ -26,20 +26,27 @@ def _lockout_frames(track: PoseTrack, n: int) -> np.ndarray:
     return np.arange(i, i + n)
 
 
+def _turn_one_torso(track: PoseTrack, frames: np.ndarray, side: int, deg: float) -> PoseTrack:
+    """One side's shoulder and ear turned about its own hip by `deg` on `frames`; the other
+    side's torso left where it was."""
+    image = track.image.copy()
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    hip = image[frames, SIDE_PARTS["hip"][side], :2]
+    for part in ("shoulder", "ear"):
+        lm = SIDE_PARTS[part][side]
+        d = image[frames, lm, :2] - hip
+        image[frames, lm, :2] = hip + np.stack(
+            [c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1
+        )
+    return replace(track, image=image)
+
+
 def _flip(track: PoseTrack, frames: np.ndarray) -> PoseTrack:
     """The near side's shoulder and ear thrown behind the hips and down (a facing flip):
     the hip→shoulder line reads a lean back of well over 100° on those frames."""
-    image = track.image.copy()
-    for k in (0, 1):
-        hip = image[frames, SIDE_PARTS["hip"][k], :2]
-        for part in ("shoulder", "ear"):
-            lm = SIDE_PARTS[part][k]
-            d = image[frames, lm, :2] - hip
-            # rotate the segment by 140 degrees about the hip
-            c, s = np.cos(np.radians(140)), np.sin(np.radians(140))
-            rot = np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1)
-            image[frames, lm, :2] = hip + rot
-    return replace(track, image=image)
+    for side in (0, 1):
+        track = _turn_one_torso(track, frames, side, 140.0)
+    return track
 
 
 @pytest.mark.parametrize("n_frames", [1, 2, 3, 4])
@@ -174,21 +181,6 @@ def test_a_flip_too_long_to_be_a_burst_still_reports_no_impossible_value() -> No
         assert v is None or v <= 125.0
     reasons = [n["reason"] for r in a.result.reps for n in r.not_judged]
     assert any("more than a body can do" in r for r in reasons)
-
-
-def _turn_one_torso(track: PoseTrack, frames: np.ndarray, side: int, deg: float) -> PoseTrack:
-    """One side's shoulder and ear turned about its own hip by `deg` on `frames`; the other
-    side's torso left where it was."""
-    image = track.image.copy()
-    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    hip = image[frames, SIDE_PARTS["hip"][side], :2]
-    for part in ("shoulder", "ear"):
-        lm = SIDE_PARTS[part][side]
-        d = image[frames, lm, :2] - hip
-        image[frames, lm, :2] = hip + np.stack(
-            [c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], axis=1
-        )
-    return replace(track, image=image)
 
 
 @pytest.mark.parametrize("deg", [45.0, -60.0, 90.0])
